@@ -1,0 +1,168 @@
+"""The `shared-exchange` command: one subcommand per pipeline step, plus the operators' tools."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared_exchange import SOURCES
+from shared_exchange.config import load_settings
+
+app = typer.Typer(
+    help="Shared Exchange — the 政法云 data centre's pipeline: ingest four departments' batches, "
+    "build the unified warehouse, gate it, publish it, and keep it safe.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+keys_app = typer.Typer(help="Keyring: list keys, rotate and re-encrypt, crypto-shred a person.")
+audit_app = typer.Typer(help="The tamper-evident audit log.")
+report_app = typer.Typer(help="Reports for security officers and operators.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+console = Console()
+
+Home = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="SHARED_EXCHANGE_HOME", help="Deployment home (all state)."),
+]
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@app.command()
+def synth(
+    home: Home = None,
+    persons: Annotated[int, typer.Option(help="Persons (≈ person-cases) to generate.")] = 2000,
+    days: Annotated[int, typer.Option(help="Daily batches per department.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 20220301,
+    fault_rate: Annotated[float, typer.Option(help="Share of records given a fault.")] = 0.02,
+    start: Annotated[str, typer.Option(help="First business date.")] = "2022-03-01",
+    tamper: Annotated[bool, typer.Option(help="Also deliver one tampered batch.")] = False,
+) -> None:
+    """Generate synthetic daily batches for all four departments into landing/ (with ground truth)."""
+    from shared_exchange.synth import generate
+
+    settings = load_settings(home)
+    with console.status(f"generating {persons} persons over {days} days …"):
+        summary = generate(
+            settings, persons=persons, days=days, seed=seed, fault_rate=fault_rate,
+            start=date.fromisoformat(start), tamper=tamper,
+        )
+    console.print(f"[green]landing zone ready[/] at {settings.landing}")
+    console.print(summary)
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help=f"One of {', '.join(SOURCES)} or 'all'.")] = "all",
+    home: Home = None,
+) -> None:
+    """Load pending batches directly (no Airflow) — for debugging one department."""
+    from shared_exchange.ingest.load import ingest_source
+    from shared_exchange.orchestration.runner import prepare
+
+    settings = load_settings(home)
+    prepare(settings)
+    for src in SOURCES if source == "all" else [source]:
+        results = ingest_source(settings, src)
+        console.print(f"{src}: {len(results)} batches")
+    _print_ingest_summary(settings)
+
+
+@app.command()
+def run(
+    home: Home = None,
+    logical_date: Annotated[str | None, typer.Option("--date", help="Business date.")] = None,
+) -> None:
+    """Run the whole pipeline through Airflow over whatever is in the landing zone."""
+    from shared_exchange.orchestration.runner import run_pipeline
+
+    settings = load_settings(home)
+    when = date.fromisoformat(logical_date) if logical_date else None
+    result = run_pipeline(settings, logical_date=when, progress=lambda m: console.print(f"→ {m}"))
+    table = Table("DAG", "logical date", "result", "seconds", "log", title="Airflow runs")
+    for r in result.dag_runs:
+        verdict = "[green]success[/]" if r.ok else "[red]failed[/]"
+        table.add_row(r.dag_id, r.logical_date, verdict, f"{r.seconds:.0f}", str(r.log_path))
+    console.print(table)
+    _print_ingest_summary(settings)
+    _print_publication(settings)
+    if not result.ok:
+        console.print("[red]pipeline did not publish[/]: see the logs above and `shared-exchange status`")
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    home: Home = None,
+    persons: Annotated[int, typer.Option(help="Persons to generate.")] = 2000,
+    days: Annotated[int, typer.Option(help="Days of batches.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20220301,
+) -> None:
+    """Generate synthetic departments, then run the whole pipeline through Airflow."""
+    synth(home=home, persons=persons, days=days, seed=seed)
+    run(home=home)
+
+
+@app.command()
+def status(home: Home = None) -> None:
+    """Last runs, gates, published version, quarantine counts by reason, late departments."""
+    from shared_exchange.quality.status import collect_status, render_status
+
+    console.print(render_status(collect_status(load_settings(home))))
+
+
+@app.command()
+def versions(home: Home = None) -> None:
+    """Warehouse versions kept, and which one is published."""
+    from shared_exchange.quality.publish import versions as list_versions
+
+    for v in list_versions(load_settings(home)):
+        console.print(v)
+
+
+@app.command()
+def rollback(
+    home: Home = None,
+    to: Annotated[str | None, typer.Option(help="Version (default: the previous one).")] = None,
+) -> None:
+    """Publish an earlier warehouse version again, in one atomic switch."""
+    from shared_exchange.quality.publish import rollback as do_rollback
+
+    console.print(f"published: {do_rollback(load_settings(home), to=to)}")
+
+
+def _print_ingest_summary(settings) -> None:
+    from shared_exchange.ingest.ledger import summary
+
+    data = summary(settings)
+    table = Table("department", "batches", "rejected", "delivered", "loaded", "quarantined",
+                  "quarantined by reason", title="Ingestion (from the batch ledger)")
+    for src, s in sorted(data.items()):
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(s.get("quarantine_reasons", {}).items()))
+        table.add_row(src, str(s["batches"]), str(s.get("rejected", 0)), str(s["delivered"]),
+                      str(s["loaded"]), str(s["quarantined"]), reasons or "—")
+    console.print(table)
+
+
+def _print_publication(settings) -> None:
+    target = settings.published_db
+    if target.exists():
+        console.print(f"published warehouse: {target} → {target.resolve().name}")
+    else:
+        console.print("[yellow]no published warehouse yet[/]")
+
+
+if __name__ == "__main__":
+    app()

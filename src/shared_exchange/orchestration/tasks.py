@@ -1,0 +1,102 @@
+"""What each Airflow task does: one call into the package, imported lazily so DAG parsing stays fast.
+
+Every function takes and returns only small, PII-free values (paths, ids, counts): they
+travel through XCom, which the security report scans.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from shared_exchange.config import load_settings
+
+log = logging.getLogger(__name__)
+
+
+# -- ingestion ---------------------------------------------------------------------------------
+
+
+def discover_batches(source: str, up_to: str | None = None) -> list[str]:
+    """Batch folders of ``source`` in the landing zone not loaded yet, oldest business date first."""
+    from datetime import date
+
+    from shared_exchange.ingest.load import discover_batches as discover
+
+    limit = date.fromisoformat(up_to) if up_to else None
+    refs = discover(load_settings(), source, up_to=limit)
+    return [str(getattr(ref, "path", ref)) for ref in refs]
+
+
+def ingest_batch(batch_path: str) -> dict[str, Any]:
+    """Load one batch (idempotent per batch id) and return its ledger counts."""
+    from shared_exchange.ingest.load import ingest_batch as ingest
+
+    result = ingest(load_settings(), Path(batch_path))
+    summary = result.to_summary() if hasattr(result, "to_summary") else dict(vars(result))
+    return {k: v for k, v in summary.items() if isinstance(v, str | int | float | bool | None)}
+
+
+def gate_raw(source: str, batches: list[dict[str, Any]]) -> dict[str, Any]:
+    """Raw-layer gate for the batches this run loaded; raises GateFailed to stop the run."""
+    from shared_exchange.quality.gates import gate_raw as gate
+
+    batch_ids = [b["batch_id"] for b in batches if b.get("status") == "loaded"]
+    result = gate(load_settings(), source, batch_ids)
+    return result.to_summary() if hasattr(result, "to_summary") else {"passed": True}
+
+
+# -- warehouse ---------------------------------------------------------------------------------
+
+
+def start_build(run_id: str) -> dict[str, str]:
+    """A new warehouse version, seeded from the published one so incremental models stay incremental."""
+    from shared_exchange.quality.publish import start_build as start
+
+    build = start(load_settings(), run_id)
+    return {"version": build.version, "path": str(build.path), "run_id": run_id}
+
+
+def dbt_step(build: dict[str, str], args: list[str]) -> None:
+    """Run one dbt command against the build's DuckDB file."""
+    from shared_exchange.warehouse.dbt import run_dbt
+
+    run_dbt(args, load_settings(), Path(build["path"]))
+
+
+def gate_layer(build: dict[str, str], layer: str) -> dict[str, Any]:
+    """GE gate over one built layer; raises GateFailed (naming suite, expectation, keys) to block."""
+    from shared_exchange.quality.gates import gate_layer as gate
+
+    result = gate(load_settings(), layer, Path(build["path"]), run_id=build["run_id"])
+    return result.to_summary() if hasattr(result, "to_summary") else {"passed": True}
+
+
+def check_classification(build: dict[str, str]) -> int:
+    """Every column tagged and every mart column's level ≥ its lineage (就高从严); raise otherwise."""
+    from shared_exchange.security.build_checks import enforce_classification
+
+    return enforce_classification(load_settings(), Path(build["path"]))
+
+
+def publish(build: dict[str, str]) -> str:
+    """Switch the published pointer to this build in one atomic step."""
+    from shared_exchange.quality.publish import publish as do_publish
+
+    do_publish(load_settings(), build)
+    return build["version"]
+
+
+def security_report() -> str:
+    """Write the officers' daily report (HTML + JSON) and return the HTML path."""
+    from shared_exchange.reports.security import build_security_report
+
+    return str(build_security_report(load_settings(), period="daily").html)
+
+
+def alert_on_failure(context: dict[str, Any]) -> None:
+    """Airflow failure callback: a clear alert line (and webhook, if configured)."""
+    from shared_exchange.quality.alerts import on_failure_alert
+
+    on_failure_alert(context)
