@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +27,8 @@ report_app = typer.Typer(help="Reports for security officers and operators.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
-console = Console()
+# Wide enough for the summary tables when output goes to a log file rather than a terminal.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 Home = Annotated[
     Path | None,
@@ -46,9 +47,11 @@ def synth(
     persons: Annotated[int, typer.Option(help="Persons (≈ person-cases) to generate.")] = 2000,
     days: Annotated[int, typer.Option(help="Daily batches per department.")] = 30,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 20220301,
-    fault_rate: Annotated[float, typer.Option(help="Share of records given a fault.")] = 0.02,
+    fault_rate: Annotated[float, typer.Option(
+        help="Fault rate: each problem kind gets max(3, rate × person-cases / 23) cases.")] = 0.02,
     start: Annotated[str, typer.Option(help="First business date.")] = "2022-03-01",
     tamper: Annotated[bool, typer.Option(help="Also deliver one tampered batch.")] = False,
+    replace: Annotated[bool, typer.Option(help="Replace an existing landing zone.")] = False,
 ) -> None:
     """Generate synthetic daily batches for all four departments into landing/ (with ground truth)."""
     from shared_exchange.synth import generate
@@ -57,10 +60,15 @@ def synth(
     with console.status(f"generating {persons} persons over {days} days …"):
         summary = generate(
             settings, persons=persons, days=days, seed=seed, fault_rate=fault_rate,
-            start=date.fromisoformat(start), tamper=tamper,
+            start=date.fromisoformat(start), tamper=tamper, replace_existing=replace,
         )
-    console.print(f"[green]landing zone ready[/] at {settings.landing}")
-    console.print(summary)
+    table = Table("department", "batches", "records", title=f"Landing zone: {settings.landing}")
+    for source, count in sorted(summary.batches.items()):
+        table.add_row(source, str(count), str(sum(summary.records.get(source, {}).values())))
+    console.print(table)
+    injected = ", ".join(f"{k} {v}" for k, v in sorted(summary.injected.items()))
+    console.print(f"{summary.person_cases} person-cases; late batches {len(summary.late_batch_ids)}; "
+                  f"injected: {injected}")
 
 
 @app.command()
@@ -111,7 +119,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20220301,
 ) -> None:
     """Generate synthetic departments, then run the whole pipeline through Airflow."""
-    synth(home=home, persons=persons, days=days, seed=seed)
+    synth(home=home, persons=persons, days=days, seed=seed, replace=True)
     run(home=home)
 
 
@@ -143,6 +151,20 @@ def rollback(
     console.print(f"published: {do_rollback(load_settings(home), to=to)}")
 
 
+@app.command("airflow-env")
+def airflow_env(home: Home = None) -> None:
+    """Print `export` lines that point `airflow` (UI, scheduler, CLI) at this deployment."""
+    import shlex
+
+    from shared_exchange.orchestration.airflow_env import airflow_environ, ensure_airflow_db
+
+    settings = load_settings(home)
+    ensure_airflow_db(settings)
+    for key, value in airflow_environ(settings).items():
+        if key.startswith(("AIRFLOW", "SHARED_EXCHANGE")):
+            typer.echo(f"export {key}={shlex.quote(value)}")
+
+
 def _print_ingest_summary(settings) -> None:
     from shared_exchange.ingest.ledger import summary
 
@@ -163,6 +185,9 @@ def _print_publication(settings) -> None:
     else:
         console.print("[yellow]no published warehouse yet[/]")
 
+
+# Command groups defined in their own modules register themselves on the sub-apps above.
+from shared_exchange import cli_security  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

@@ -142,8 +142,8 @@ def build_security_report_dag(doc_md: str | None):
     )
     def report():
         @task
-        def security_report() -> str:
-            return tasks.security_report()
+        def security_report(ds: str | None = None) -> str:
+            return tasks.security_report(ds)
 
         security_report()
 

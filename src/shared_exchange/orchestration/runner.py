@@ -17,7 +17,11 @@ from pathlib import Path
 
 from shared_exchange import SOURCES
 from shared_exchange.config import Settings
-from shared_exchange.orchestration.airflow_env import airflow_bin, airflow_environ, ensure_airflow_db
+from shared_exchange.orchestration.airflow_env import (
+    airflow_bin,
+    airflow_environ,
+    ensure_airflow_db,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]

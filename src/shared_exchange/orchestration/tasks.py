@@ -88,11 +88,14 @@ def publish(build: dict[str, str]) -> str:
     return build["version"]
 
 
-def security_report() -> str:
-    """Write the officers' daily report (HTML + JSON) and return the HTML path."""
+def security_report(as_of: str | None) -> str:
+    """Write the officers' daily report for the run's date (HTML + JSON); return the HTML path."""
+    from datetime import date
+
     from shared_exchange.reports.security import build_security_report
 
-    return str(build_security_report(load_settings(), period="daily").html)
+    when = date.fromisoformat(as_of) if as_of else None
+    return str(build_security_report(load_settings(), period="daily", as_of=when).html)
 
 
 def alert_on_failure(context: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""HTML/JSON reports for people and automation: the security officers' report and leak scan."""

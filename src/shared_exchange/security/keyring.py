@@ -1,0 +1,371 @@
+"""The keyring: wrapped data keys with purpose, scope and state, and the per-person keys.
+
+``keys/keyring.json`` (0600) holds only KEK-wrapped key material. Writers take an
+exclusive ``fcntl.flock`` on ``keys/keyring.lock``, re-read the file under the lock,
+change it and replace it atomically, so parallel ingestion processes agree on one primary
+per (purpose, scope, algorithm). Unwrapped keys are cached per process; other processes'
+changes (rotation, retirement, destruction) are picked up within ``POLL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared_exchange.config import Settings
+from shared_exchange.security.errors import (
+    KeyDestroyedError,
+    KeyDisabledError,
+    KeyNotFoundError,
+    KeyringError,
+)
+from shared_exchange.security.keyring_file import KeyringFile, Stamp
+from shared_exchange.security.kms import KeyEncryptionKey, LocalFileKMS
+from shared_exchange.security.person_keys import PersonKeyStore
+
+log = logging.getLogger(__name__)
+
+PURPOSES = ("field", "token", "person")
+STATES = ("enabled", "disabled", "destroyed")
+KEY_BYTES = {"aes-256-gcm": 32, "sm4-gcm": 16, "hmac-sha256": 32, "hmac-sm3": 32}
+TOKEN_SCOPE = "join"  # the one stable token key: rotating it re-tokenises everything
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """What reports may show about a key: never its material."""
+
+    key_id: str
+    purpose: str
+    scope: str
+    algorithm: str
+    state: str
+    created_at: str
+    retired_at: str | None = None
+    destroyed_at: str | None = None
+    primary: bool = False
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _new_key_id(prefix: str) -> str:
+    return prefix + os.urandom(10).hex()
+
+
+def _primary_slot(purpose: str, scope: str, algorithm: str) -> str:
+    return f"{purpose}|{scope}|{algorithm}"
+
+
+class Keyring:
+    """Envelope keys for one deployment (see module docstring for the concurrency rules)."""
+
+    POLL_SECONDS = 1.0
+
+    def __init__(
+        self,
+        keys_dir: Path,
+        kms: KeyEncryptionKey,
+        *,
+        cipher: str = "aes-256-gcm",
+        token_mac: str = "hmac-sha256",
+    ) -> None:
+        self.keys_dir = Path(keys_dir)
+        self.path = self.keys_dir / "keyring.json"
+        self.file = KeyringFile(self.keys_dir, kms.kek_id)
+        self.kms = kms
+        self.default_algorithm = {"field": cipher, "person": cipher, "token": token_mac}
+        self.persons = PersonKeyStore(self.keys_dir / "person_keys.sqlite", kms)
+        self.generation = 0  # bumped whenever cached keys may be stale
+        self._doc: dict[str, Any] = {"format": _FORMAT, "kek_id": kms.kek_id,
+                                     "primaries": {}, "keys": {}}
+        self._stamp: Stamp | None = None
+        self._cache: dict[str, bytes] = {}
+        self._person_ids: dict[tuple[str, str], str] = {}  # (token, algorithm) → key id
+        self._next_poll = 0.0
+        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._reload()
+
+    # -- file handling --
+    def _reload(self) -> None:
+        stamp = self.file.stamp()
+        if stamp is None or stamp == self._stamp:
+            return
+        doc = self.file.read()
+        self._doc, self._stamp = doc, stamp
+        for key_id in [k for k in self._cache if k in doc["keys"]]:
+            if doc["keys"][key_id]["state"] != "enabled":
+                del self._cache[key_id]
+        self.generation += 1
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, Any]]:
+        """Read-modify-write of keyring.json, exclusive across processes."""
+        with self.file.locked():
+            self._reload()
+            doc = json.loads(json.dumps(self._doc))  # work on a copy; commit only on success
+            yield doc
+            if doc != self._doc:
+                self.file.write(doc)
+                self._reload()
+
+    def poll(self) -> None:
+        """Pick up other processes' key changes; cheap enough to call per value."""
+        now = time.monotonic()
+        if now < self._next_poll:
+            return
+        self._next_poll = now + self.POLL_SECONDS
+        self._reload()
+        gone = self.persons.destroyed_since_last_poll()
+        if gone:
+            for key_id in gone:
+                self._cache.pop(key_id, None)
+            gone_set = set(gone)
+            self._person_ids = {k: v for k, v in self._person_ids.items() if v not in gone_set}
+            self.generation += 1
+
+    # -- records --
+    def _record(self, key_id: str, entry: dict[str, Any]) -> KeyRecord:
+        slot = _primary_slot(entry["purpose"], entry["scope"], entry["algorithm"])
+        fields = {k: entry.get(k) for k in KeyRecord.__dataclass_fields__ if k != "primary"}
+        fields["key_id"] = key_id
+        return KeyRecord(**fields, primary=self._doc["primaries"].get(slot) == key_id)
+
+    def records(self, purpose: str | None = None) -> list[KeyRecord]:
+        """Every keyring key (no material), oldest first; person keys: see person_key_stats."""
+        self._reload()
+        recs = [self._record(k, e) for k, e in self._doc["keys"].items()]
+        recs = [r for r in recs if purpose is None or r.purpose == purpose]
+        return sorted(recs, key=lambda r: (r.created_at, r.key_id))
+
+    def record(self, key_id: str) -> KeyRecord:
+        """The record of a keyring key or of a person key (scope = the person's id token)."""
+        entry = self._doc["keys"].get(key_id)
+        if entry is None:
+            self._reload()
+            entry = self._doc["keys"].get(key_id)
+        if entry is not None:
+            return self._record(key_id, entry)
+        row = self.persons.lookup(key_id) if key_id.startswith("p") else None
+        if row is None:
+            raise KeyNotFoundError(f"no key {key_id!r} in keyring {self.keys_dir}")
+        return KeyRecord(key_id, "person", row.id_token, row.algorithm, row.state, "",
+                         primary=row.state == "enabled")
+
+    def person_key_stats(self) -> dict[str, int]:
+        return self.persons.stats()
+
+    # -- keys --
+    def _algorithm(self, purpose: str, algorithm: str | None) -> str:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown key purpose {purpose!r}; one of {PURPOSES}")
+        algo = algorithm or self.default_algorithm[purpose]
+        if algo not in KEY_BYTES:
+            raise ValueError(f"unknown algorithm {algo!r}; one of {tuple(KEY_BYTES)}")
+        return algo
+
+    def _add_key(self, doc: dict[str, Any], purpose: str, scope: str, algorithm: str) -> str:
+        key_id = _new_key_id("k")
+        wrapped = self.kms.wrap(os.urandom(KEY_BYTES[algorithm]), key_id=key_id)
+        doc["keys"][key_id] = {
+            "purpose": purpose, "scope": scope, "algorithm": algorithm, "state": "enabled",
+            "created_at": _now(), "retired_at": None, "destroyed_at": None,
+            "wrapped": base64.b64encode(wrapped).decode("ascii"),
+        }
+        doc["primaries"][_primary_slot(purpose, scope, algorithm)] = key_id
+        log.info("created %s key %s for scope %s (%s)", purpose, key_id, scope, algorithm)
+        return key_id
+
+    def primary(self, purpose: str, scope: str, *, algorithm: str | None = None) -> KeyRecord:
+        """The key new values of (purpose, scope) are protected with; created if none."""
+        if purpose == "person":
+            raise ValueError("person keys come from person_keys(), not primary()")
+        if not scope or "|" in scope:
+            raise ValueError(f"key scope {scope!r} must be non-empty and free of '|'")
+        algo = self._algorithm(purpose, algorithm)
+        slot = _primary_slot(purpose, scope, algo)
+        key_id = self._doc["primaries"].get(slot)
+        if key_id is None:
+            with self._locked() as doc:
+                key_id = doc["primaries"].get(slot)
+                if key_id is None:
+                    self._refuse_silent_retokenisation(doc, purpose, scope, algo)
+                    key_id = self._add_key(doc, purpose, scope, algo)
+        return self._record(key_id, self._doc["keys"][key_id])
+
+    @staticmethod
+    def _refuse_silent_retokenisation(doc: dict[str, Any], purpose: str, scope: str,
+                                      algo: str) -> None:
+        """A lost token key must not be replaced quietly: every join would break."""
+        if purpose == "token" and any(
+            (e["purpose"], e["scope"], e["algorithm"]) == (purpose, scope, algo)
+            for e in doc["keys"].values()
+        ):
+            raise KeyringError(
+                f"the {algo} token key for scope {scope!r} was destroyed; a new one changes "
+                "every token and breaks joins. Run Keyring.rotate('token') deliberately and "
+                "re-tokenise from the landing files."
+            )
+
+    def rotate(self, purpose: str, scope: str | None = None) -> list[KeyRecord]:
+        """New primaries for ``purpose`` (one scope or all); old keys still decrypt."""
+        if purpose == "person":
+            raise ValueError("person keys are not rotated; destroy_person erases one person")
+        new_ids: list[str] = []
+        with self._locked() as doc:
+            slots = [s.split("|", 2) for s in doc["primaries"]]
+            if purpose == "token":  # also re-creates a destroyed token key, deliberately
+                slots += [[e["purpose"], e["scope"], e["algorithm"]] for e in doc["keys"].values()]
+            targets = {(p, s, a) for p, s, a in slots if p == purpose and scope in (None, s)}
+            if scope is not None and not targets:
+                targets = {(purpose, scope, self._algorithm(purpose, None))}
+            for p, s, a in sorted(targets):
+                new_ids.append(self._add_key(doc, p, s, a))
+        return [self.record(k) for k in new_ids]
+
+    def _set_state(self, key_id: str, change: Callable[[dict[str, Any], dict[str, Any]], None]
+                   ) -> None:
+        with self._locked() as doc:
+            entry = doc["keys"].get(key_id)
+            if entry is None:
+                raise KeyNotFoundError(f"no key {key_id!r} in keyring {self.path}")
+            change(doc, entry)
+        self._cache.pop(key_id, None)
+        self.generation += 1
+
+    def retire(self, key_id: str) -> None:
+        """Disable a non-primary key once nothing is encrypted under it any more."""
+        def change(doc: dict[str, Any], entry: dict[str, Any]) -> None:
+            if key_id in doc["primaries"].values():
+                raise KeyringError(f"key {key_id} is a primary; rotate its scope first")
+            if entry["state"] == "enabled":
+                entry.update(state="disabled", retired_at=_now())
+        self._set_state(key_id, change)
+
+    def enable(self, key_id: str) -> None:
+        """Undo a retirement (e.g. a straggler file still uses the key)."""
+        def change(doc: dict[str, Any], entry: dict[str, Any]) -> None:
+            if entry["state"] == "destroyed":
+                raise KeyDestroyedError(f"key {key_id} is destroyed and cannot be re-enabled")
+            entry.update(state="enabled", retired_at=None)
+        self._set_state(key_id, change)
+
+    def destroy(self, key_id: str) -> None:
+        """Wipe a key's wrapped material for good; everything under it becomes unreadable."""
+        if key_id.startswith("p") and key_id not in self._doc["keys"]:
+            if not self.persons.destroy_key(key_id):
+                raise KeyNotFoundError(f"no live person key {key_id!r}")
+            self._forget(key_id)
+            return
+
+        def change(doc: dict[str, Any], entry: dict[str, Any]) -> None:
+            entry.update(state="destroyed", destroyed_at=_now(), wrapped=None)
+            slot = _primary_slot(entry["purpose"], entry["scope"], entry["algorithm"])
+            if doc["primaries"].get(slot) == key_id:
+                del doc["primaries"][slot]
+        self._set_state(key_id, change)
+        log.warning("destroyed key %s", key_id)
+
+    def data_key(self, key_id: str) -> bytes:
+        """Unwrapped key material; KeyDisabledError / KeyDestroyedError say why not."""
+        key = self._cache.get(key_id)
+        if key is not None:
+            return key
+        entry = self._doc["keys"].get(key_id)
+        if entry is None:
+            self._reload()
+            entry = self._doc["keys"].get(key_id)
+        if entry is not None:
+            state, wrapped_b64 = entry["state"], entry.get("wrapped")
+            wrapped = base64.b64decode(wrapped_b64) if wrapped_b64 else None
+        else:
+            row = self.persons.lookup(key_id) if key_id.startswith("p") else None
+            if row is None:
+                raise KeyNotFoundError(f"no key {key_id!r} in keyring {self.keys_dir}")
+            state, wrapped = row.state, row.wrapped
+        if state == "destroyed" or wrapped is None:
+            raise KeyDestroyedError(f"key {key_id} was destroyed: values under it are erased")
+        if state != "enabled":
+            raise KeyDisabledError(
+                f"key {key_id} is retired (state {state}); re-enable it to read old values"
+            )
+        key = self.kms.unwrap(wrapped, key_id=key_id)
+        self._cache[key_id] = key
+        return key
+
+    def preload(self, key_ids: Iterable[str]) -> None:
+        """Unwrap many person keys with one query per 500 (decrypting a whole column)."""
+        wanted = [k for k in dict.fromkeys(key_ids) if k.startswith("p") and k not in self._cache]
+        for row in self.persons.lookup_many(wanted):
+            if row.state == "enabled" and row.wrapped is not None:
+                self._cache[row.key_id] = self.kms.unwrap(row.wrapped, key_id=row.key_id)
+
+    # -- person keys --
+    def person_keys(self, tokens: Iterable[str], *, algorithm: str | None = None
+                    ) -> dict[str, str]:
+        """id token → person key id for a whole column, creating missing keys in one go."""
+        algo = self._algorithm("person", algorithm)
+        self.poll()
+        wanted = list(dict.fromkeys(tokens))
+        out = {t: k for t in wanted if (k := self._person_ids.get((t, algo))) is not None}
+        missing = [t for t in wanted if t not in out]
+        if missing:
+            mine: dict[str, bytes] = {}
+            found = self.persons.ensure(
+                missing, algo, lambda: os.urandom(KEY_BYTES[algo]), lambda: _new_key_id("p"),
+                mine,
+            )
+            for token, (key_id, wrapped) in found.items():
+                if key_id not in self._cache:
+                    key = mine.get(key_id) or self.kms.unwrap(wrapped, key_id=key_id)
+                    self._cache[key_id] = key
+                self._person_ids[(token, algo)] = key_id
+                out[token] = key_id
+        return out
+
+    def person_key_id(self, id_token: str, *, algorithm: str | None = None) -> str:
+        return self.person_keys([id_token], algorithm=algorithm)[id_token]
+
+    def destroy_person(self, id_token: str) -> list[str]:
+        """Crypto-shred one person: wipe all their key material; returns the key ids."""
+        ids = self.persons.destroy_token(id_token)
+        for key_id in ids:
+            self._forget(key_id)
+        log.warning("crypto-shredded %d person key(s): %s", len(ids), ", ".join(ids))
+        return ids
+
+    def _forget(self, key_id: str) -> None:
+        self._cache.pop(key_id, None)
+        self._person_ids = {k: v for k, v in self._person_ids.items() if v != key_id}
+        self.generation += 1
+
+
+_OPEN: dict[tuple[int, Path, str, str], Keyring] = {}
+
+
+def open_keyring(settings: Settings, *, kms: KeyEncryptionKey | None = None,
+                 cached: bool = True) -> Keyring:
+    """The deployment's keyring (KEK and files created on first use), one per process."""
+    key = (os.getpid(), settings.keys, settings.cipher, settings.token_mac)
+    if cached and kms is None and key in _OPEN:
+        return _OPEN[key]
+    ring = Keyring(
+        settings.keys,
+        kms or LocalFileKMS(settings.keys / "kek.key"),
+        cipher=settings.cipher,
+        token_mac=settings.token_mac,
+    )
+    if cached and kms is None:
+        _OPEN[key] = ring
+    return ring
