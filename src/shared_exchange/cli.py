@@ -188,6 +188,10 @@ def _print_publication(settings) -> None:
 
 # Command groups defined in their own modules register themselves on the sub-apps above.
 from shared_exchange import cli_security  # noqa: E402,F401
+from shared_exchange.security.commands import query_command, unmask_command  # noqa: E402
+
+app.command("query")(query_command)
+app.command("unmask")(unmask_command)
 
 if __name__ == "__main__":
     app()
