@@ -1,0 +1,136 @@
+{#- Link each record of `left` to at most one record of `right` (docs: _identity__docs.md).
+
+    Both relations carry: record_id, link_key, id_token, name_token, name_pinyin_token,
+    birth_date, region_code, charge, record_date; `right` also window_start/window_end
+    (the dates a left record of the same person-case may have). Emits CTEs named
+    <prefix>_blocked … <prefix>_links; the last has one row per linked left record:
+    left_id, right_id, link_method, link_confidence, match_weight.
+
+    Tiers, best first: declared_key (key and ID token agree, confidence 1.0);
+    person_token_window (token agrees, key missing/mistyped, record in the date window);
+    probabilistic (tokens differ or are missing: Fellegi–Sunter weight over key, name
+    (frequency-weighted), pinyin, birth date, region, charge, window). A name never links
+    alone: blocks pair names only with a birth date, and a probabilistic link needs birth
+    date agreement (exact or one digit) or the declared key plus the name. -#}
+{% macro link_person_records(left, right, prefix='lnk') -%}
+{%- set w = var('link_weights') -%}
+{%- set near = var('link_key_near_distance') -%}
+{%- set c_window = var('link_token_window_confidence') -%}
+{{ prefix }}_blocked as (
+    select l.record_id as left_id, r.record_id as right_id
+    from {{ left }} as l inner join {{ right }} as r on l.link_key = r.link_key
+    union
+    select l.record_id, r.record_id
+    from {{ left }} as l inner join {{ right }} as r on l.id_token = r.id_token
+    union
+    select l.record_id, r.record_id
+    from {{ left }} as l inner join {{ right }} as r
+        on l.birth_date = r.birth_date and l.name_token = r.name_token
+    union
+    select l.record_id, r.record_id
+    from {{ left }} as l inner join {{ right }} as r
+        on l.birth_date = r.birth_date and l.name_pinyin_token = r.name_pinyin_token
+    union
+    select l.record_id, r.record_id
+    from {{ left }} as l inner join {{ right }} as r
+        on l.birth_date = r.birth_date and l.region_code = r.region_code
+),
+
+{{ prefix }}_compared as (
+    select
+        b.left_id,
+        b.right_id,
+        l.link_key = r.link_key as key_agrees,
+        coalesce({{ shared_exchange.edit_distance('l.link_key', 'r.link_key') }}, 99) as key_distance,
+        l.id_token = r.id_token as token_agrees,
+        l.record_date between r.window_start and r.window_end as in_window,
+        coalesce(abs({{ days_between('r.record_date', 'l.record_date') }}), 99999) as days_apart,
+        l.name_token = r.name_token as name_agrees,
+        l.name_pinyin_token = r.name_pinyin_token as pinyin_agrees,
+        l.birth_date = r.birth_date as birth_agrees,
+        {{ shared_exchange.edit_distance('cast(l.birth_date as ' ~ dbt.type_string() ~ ')',
+                                         'cast(r.birth_date as ' ~ dbt.type_string() ~ ')') }} = 1
+            or abs({{ days_between('l.birth_date', 'r.birth_date') }})
+                <= {{ var('link_birth_near_days') }} as birth_near,
+        l.region_code = r.region_code as region_agrees,
+        l.charge = r.charge as charge_agrees,
+        coalesce(nf.name_weight, {{ w.name_max }}) as name_weight,
+        coalesce(pf.name_weight, {{ w.name_max }}) as pinyin_weight
+    from {{ prefix }}_blocked as b
+    inner join {{ left }} as l on l.record_id = b.left_id
+    inner join {{ right }} as r on r.record_id = b.right_id
+    left join {{ ref('int_name_frequencies') }} as nf
+        on nf.token_kind = 'name' and nf.token = l.name_token
+    left join {{ ref('int_name_frequencies') }} as pf
+        on pf.token_kind = 'pinyin' and pf.token = l.name_pinyin_token
+),
+
+{{ prefix }}_scored as (
+    select
+        *,
+        {{ w.prior }}
+        + case when key_agrees then {{ w.key_agree }}
+            when key_distance <= {{ near }} then {{ w.key_near }}
+            when key_agrees is null then 0 else {{ w.key_disagree }} end
+        + case when name_agrees then name_weight
+            when pinyin_agrees then pinyin_weight - {{ w.pinyin_penalty }}
+            when name_agrees is null then 0 else {{ w.name_disagree }} end
+        + case when birth_agrees then {{ w.birth_agree }}
+            when birth_near then {{ w.birth_near }}
+            when birth_agrees is null then 0 else {{ w.birth_disagree }} end
+        + {{ shared_exchange.fs_weight('region_agrees', w.region_agree, w.region_disagree) }}
+        + {{ shared_exchange.fs_weight('charge_agrees', w.charge_agree, w.charge_disagree) }}
+        + {{ shared_exchange.fs_weight('in_window', w.window_agree, w.window_disagree) }}
+            as match_weight
+    from {{ prefix }}_compared
+),
+
+{{ prefix }}_token_window as (
+    select
+        *,
+        count(*) over (partition by left_id) as n_candidates
+    from {{ prefix }}_scored
+    where token_agrees and in_window and not coalesce(key_agrees, false)
+),
+
+{{ prefix }}_candidates as (
+    select left_id, right_id, 1 as tier, 'declared_key' as link_method,
+        1.0 as link_confidence, match_weight, key_distance, days_apart
+    from {{ prefix }}_scored
+    where key_agrees and token_agrees
+    union all
+    select left_id, right_id, 2, 'person_token_window',
+        -- one candidate or a mistyped key: full confidence; else shared among candidates
+        case when n_candidates = 1 or key_distance <= {{ near }} then {{ c_window }}
+            else {{ c_window }} / n_candidates end,
+        match_weight, key_distance, days_apart
+    from {{ prefix }}_token_window
+    union all
+    select left_id, right_id, 3, 'probabilistic',
+        1.0 / (1.0 + power(2.0, -match_weight)), match_weight, key_distance, days_apart
+    from {{ prefix }}_scored
+    where not coalesce(token_agrees, false)
+        and 1.0 / (1.0 + power(2.0, -match_weight)) >= {{ var('link_probabilistic_threshold') }}
+        and (birth_agrees or birth_near or (key_agrees and (name_agrees or pinyin_agrees)))
+),
+
+{{ prefix }}_links as (
+    select left_id, right_id, link_method, cast(link_confidence as double) as link_confidence,
+        match_weight
+    from (
+        select
+            *,
+            row_number() over (
+                partition by left_id
+                order by tier, link_confidence desc, key_distance, days_apart, right_id
+            ) as pick
+        from {{ prefix }}_candidates
+    ) as ranked
+    where pick = 1
+)
+{%- endmacro %}
+
+{% macro fs_weight(agreement, agree, disagree) -%}
+    case when {{ agreement }} then {{ agree }}
+        when {{ agreement }} is null then 0 else {{ disagree }} end
+{%- endmacro %}

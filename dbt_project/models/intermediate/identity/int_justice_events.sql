@@ -1,0 +1,80 @@
+{{ config(materialized='view') }}
+-- Justice timeline events: community correction (effective / reported / status change),
+-- prison and detention-centre events, and legal aid (linked by its case_ref + ID token).
+with
+
+links as (
+    select * from {{ ref('int_justice_records_linked') }}
+),
+
+corrections as (
+    select l.person_case_id, c.*, s.status_code
+    from links as l
+    inner join {{ ref('stg_justice__community_corrections') }} as c on c._row_id = l._row_id
+    left join {{ ref('correction_statuses') }} as s on s.status = c.status
+),
+
+custody_events as (
+    select l.person_case_id, e.*, t.event_type
+    from links as l
+    inner join {{ ref('stg_justice__custody_events') }} as e on e._row_id = l._row_id
+    left join {{ ref('custody_event_types') }} as t on t.event = e.event
+),
+
+-- legal aid names any department's case number: declared key (case_ref + token) only
+case_numbers as (
+    select s.person_case_id, s.id_token, k.case_no
+    from {{ ref('int_person_cases_spined') }} as s
+    inner join (
+        select person_case_id, police_case_no as case_no from {{ ref('int_police_person_cases') }}
+        {%- for col in ['arrest_review_no', 'proc_case_no', 'indictment_no'] %}
+        union all
+        select person_case_id, {{ col }} from {{ ref('int_procuratorate_stages_pivoted') }}
+        {%- endfor %}
+        {%- for col in ['court_case_no', 'appeal_case_no'] %}
+        union all
+        select person_case_id, {{ col }} from {{ ref('int_court_stages_pivoted') }}
+        {%- endfor %}
+    ) as k on k.person_case_id = s.person_case_id
+),
+
+legal_aid as (
+    select * from (
+        select n.person_case_id, a.*, row_number() over (
+            partition by a._row_id order by n.person_case_id) as pick
+        from {{ ref('stg_justice__legal_aid') }} as a
+        left join case_numbers as n on n.case_no = a.case_ref and n.id_token = a.id_token
+    ) as a where pick = 1
+),
+
+{%- set correction_key = ["'justice.corrections'", 'r.court_case_no', 'coalesce(r.id_token, r._row_id)'] %}
+
+final as (
+    {%- for slot, col, detail in [('effective', 'effective_date', 'correction_type'),
+                                  ('reported', 'reported_date', 'correction_type'),
+                                  ('status_changed', 'status_date', 'status_code')] %}
+    select
+        {{ surrogate_key(correction_key + ["'" ~ slot ~ "'"]) }} as event_id,
+        person_case_id, 'correction_{{ slot }}' as event_type, {{ col }} as event_date,
+        cast({{ col }} as timestamp) as event_at, {{ detail }} as detail,
+        _batch_id as batch_id, _row_id as row_id, _business_date, id_birth_date as birth_date
+    from corrections as r
+    union all
+    {%- endfor %}
+    select
+        {{ surrogate_key(["'justice.custody_events'", 'r.court_case_no',
+                          'coalesce(r.id_token, r._row_id)', 'r.event', 'r.event_date']) }},
+        person_case_id, coalesce(event_type, 'custody_other'), event_date,
+        cast(event_date as timestamp), institution_code, _batch_id, _row_id, _business_date,
+        id_birth_date
+    from custody_events as r
+    union all
+    select
+        {{ surrogate_key(["'justice.legal_aid'", 'r.case_ref', 'coalesce(r.id_token, r._row_id)',
+                          'r.stage']) }},
+        person_case_id, 'legal_aid_assigned', assigned_date, cast(assigned_date as timestamp),
+        stage, _batch_id, _row_id, _business_date, id_birth_date
+    from legal_aid as r
+)
+
+select *, 'justice' as source from final

@@ -1,0 +1,55 @@
+-- Each prosecution review (审查起诉) linked to a police person-case by 公安案件编号 + ID
+-- token (declared), else token in window, else probabilistically. Unlinked reviews
+-- (self-investigated or unmatched) start their own procuratorate person-case.
+{%- set win = var('link_windows').prosecution_review %}
+with
+
+reviews as (
+    select * from {{ ref('stg_procuratorate__prosecution_reviews') }}
+),
+
+candidates as (
+    select
+        _row_id as record_id,
+        police_case_no as link_key,
+        id_token,
+        name_token,
+        name_pinyin_token,
+        id_birth_date as birth_date,
+        id_region_code as region_code,
+        cast(null as {{ dbt.type_string() }}) as charge,
+        received_date as record_date
+    from reviews
+),
+
+targets as (
+    select
+        person_case_id as record_id,
+        police_case_no as link_key,
+        id_token, name_token, name_pinyin_token, birth_date, region_code, charge,
+        filed_date as record_date,
+        {{ add_days('filed_date', win[0]) }} as window_start,
+        {{ add_days('filed_date', win[1]) }} as window_end
+    from {{ ref('int_police_person_cases') }}
+),
+
+{{ link_person_records('candidates', 'targets', 'police') }},
+
+final as (
+    select
+        r._row_id,
+        r.proc_case_no,
+        r.id_token,
+        coalesce(
+            l.right_id,
+            {{ surrogate_key(["'procuratorate'", 'r.proc_case_no', 'coalesce(r.id_token, r._row_id)']) }}
+        ) as person_case_id,
+        case when l.right_id is null then 'procuratorate' else 'police' end as origin,
+        coalesce(l.link_method, 'unlinked') as link_method,
+        l.link_confidence,
+        l.match_weight
+    from reviews as r
+    left join police_links as l on l.left_id = r._row_id
+)
+
+select * from final

@@ -1,0 +1,60 @@
+-- Each second-instance (刑终) defendant row linked to the first-instance row it reviews:
+-- same 起诉书文号 + ID token, else token in window, else probabilistic.
+{%- set win = var('link_windows').second_instance %}
+with
+
+appeals as (
+    select * from {{ ref('stg_court__judgments') }}
+    where instance = 'second'
+),
+
+candidates as (
+    select
+        _row_id as record_id,
+        indictment_no as link_key,
+        id_token, name_token, name_pinyin_token,
+        id_birth_date as birth_date,
+        id_region_code as region_code,
+        charge,
+        filed_date as record_date
+    from appeals
+),
+
+targets as (
+    select
+        j._row_id as record_id,
+        j.indictment_no as link_key,
+        j.id_token, j.name_token, j.name_pinyin_token,
+        j.id_birth_date as birth_date,
+        j.id_region_code as region_code,
+        j.charge,
+        coalesce(j.closed_date, j.filed_date) as record_date,
+        {{ add_days('coalesce(j.closed_date, j.filed_date)', win[0]) }} as window_start,
+        {{ add_days('coalesce(j.closed_date, j.filed_date)', win[1]) }} as window_end,
+        f.person_case_id
+    from {{ ref('stg_court__judgments') }} as j
+    inner join {{ ref('int_first_instance_judgments_linked') }} as f on f._row_id = j._row_id
+),
+
+{{ link_person_records('candidates', 'targets', 'first') }},
+
+final as (
+    select
+        a._row_id,
+        a.court_case_no,
+        a.id_token,
+        t.record_id as first_instance_row_id,
+        coalesce(
+            t.person_case_id,
+            {{ surrogate_key(["'court'", 'a.court_case_no', 'coalesce(a.id_token, a._row_id)']) }}
+        ) as person_case_id,
+        case when t.person_case_id is null then 'court' else 'linked' end as origin,
+        coalesce(l.link_method, 'unlinked') as link_method,
+        l.link_confidence,
+        l.match_weight
+    from appeals as a
+    left join first_links as l on l.left_id = a._row_id
+    left join targets as t on t.record_id = l.right_id
+)
+
+select * from final

@@ -1,0 +1,56 @@
+-- Candidate findings of the data reconciliations (domain.md §3): a court case with no
+-- procuratorate record, a person whose ID or name token differs between departments in
+-- the same person-case, and a police charge that differs from the court's.
+with person_cases as (
+    select * from {{ ref('person_cases') }}
+),
+
+records as (
+    select * from {{ ref('int_person_case_records') }}
+),
+
+identities as (
+    select
+        person_case_id,
+        count(distinct id_token) as id_tokens,
+        count(distinct name_token) as name_tokens,
+        list(distinct source order by source) filter (where id_token is not null
+            or name_token is not null) as sources
+    from records
+    group by person_case_id
+)
+
+select
+    'orphan_court_case' as detector, person_case_id, court_case_no as finding_key,
+    'court case ' || court_case_no || ' has no procuratorate record (prosecution review)'
+        as rule,
+    cast(null as date) as due_date, cast(null as date) as resolved_on,
+    court_filed_date as detected_on,
+    ['court.judgments'] as evidence_sources
+from person_cases
+where court_case_no is not null and proc_case_no is null
+
+union all
+
+select
+    'identity_mismatch', i.person_case_id, 'tokens',
+    'the same person-case carries '
+    || case when i.id_tokens > 1 then cast(i.id_tokens as varchar) || ' ID numbers' else '' end
+    || case when i.id_tokens > 1 and i.name_tokens > 1 then ' and ' else '' end
+    || case when i.name_tokens > 1 then cast(i.name_tokens as varchar) || ' names' else '' end
+    || ' across departments',
+    null, null, pc.last_business_date,
+    i.sources
+from identities as i
+inner join person_cases as pc on pc.person_case_id = i.person_case_id
+where i.id_tokens > 1 or i.name_tokens > 1
+
+union all
+
+select
+    'charge_mismatch', person_case_id, 'charge',
+    'police charge differs from the court''s',
+    null, null, court_filed_date,
+    ['police.cases', 'court.judgments']
+from person_cases
+where charge is not null and court_charge is not null and charge <> court_charge

@@ -1,0 +1,62 @@
+-- One row per person-case and stage: the legal time limit that applied, its deadline
+-- (CPL art. 105) and whether it was breached, judged as of the latest business date.
+-- When a stage occurred more than once (two 退补, two custody periods) the row shows the
+-- worst occurrence: breached first, then most overdue, then latest.
+-- Full table, not incremental: every open row's verdict moves with the as-of date and a
+-- late record (a release, a re-transfer) can close any row.
+with deadlines as (
+    select * from {{ ref('int_stage_deadlines') }}
+),
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+judged as (
+    select
+        d.*,
+        as_of.as_of_date,
+        coalesce(d.stage_end, as_of.as_of_date) as measured_to,
+        coalesce(d.stage_end > d.deadline
+            or (d.stage_end is null and as_of.as_of_date > d.deadline), false) as breached
+    from deadlines as d
+    cross join as_of
+),
+
+worst as (
+    select *
+    from judged
+    qualify row_number() over (
+        partition by person_case_id, stage
+        order by breached desc, measured_to - deadline desc, occurrence desc
+    ) = 1
+)
+
+select
+    pc.person_case_id,
+    pc.person_token,
+    pc.police_case_no,
+    pc.suspect_seq,
+    pc.proc_case_no,
+    pc.court_case_no,
+    pc.city_code,
+    pc.county_code,
+    w.stage,
+    w.occurrence,
+    w.stage_start,
+    w.stage_end,
+    w.base_limit,
+    w.extension_count as extensions_applied,
+    to_json(w.extension_evidence) as extension_evidence,
+    w.applied_limit,
+    w.deadline,
+    w.in_custody,
+    w.as_of_date,
+    w.measured_to - w.stage_start as days_used,
+    w.breached,
+    case when w.breached then w.measured_to - w.deadline else 0 end as days_overdue,
+    to_json(w.evidence) as evidence,
+    pc.sealed,
+    w.article
+from worst as w
+inner join {{ ref('person_cases') }} as pc on pc.person_case_id = w.person_case_id

@@ -1,0 +1,30 @@
+with
+
+source as (
+    select * from {{ source('court', 'enforcement') }}
+),
+
+renamed as (
+    select
+        enforcement_case_no,
+        court_case_no,
+        id_number_enc,
+        id_token,
+        id_status,
+        id_birth_date,
+        id_region_code,
+        filed_date,
+        closed_date,
+        amount_due,
+        amount_recovered,
+        nullif(closure, '') as closure,
+        updated_at,
+        {{ raw_metadata_columns() }}
+    from source
+),
+
+current_version as (
+    {{ current_versions('renamed', ['enforcement_case_no'], 'updated_at') }}
+)
+
+select * from current_version

@@ -1,0 +1,48 @@
+with
+
+source as (
+    select * from {{ source('court', 'judgments') }}
+),
+
+renamed as (
+    select
+        court_case_no,
+        filed_date,
+        nullif(trim(indictment_no), '') as indictment_no,
+        procedure,
+        closed_date,
+        effective_date,
+        coalesce(extended_months, 0) as extended_months,
+        updated_at,
+        id_number_enc,
+        id_token,
+        id_status,
+        id_birth_date,
+        id_region_code,
+        name_enc,
+        name_token,
+        name_pinyin_token,
+        charge,
+        nullif(verdict, '') as verdict,
+        nullif(penalty, '') as penalty,
+        sentence_months,
+        coalesce(suspended, false) as suspended,
+        probation_months,
+        fine,
+        recommendation_adopted,
+        {{ raw_metadata_columns() }},
+        case
+            when court_case_no like '%刑初%' then 'first'
+            when court_case_no like '%刑终%' then 'second'
+            else 'other'
+        end as instance,
+        {{ court_division_code('court_case_no') }} as county_code,
+        {{ city_of(court_division_code('court_case_no')) }} as city_code
+    from source
+),
+
+current_version as (
+    {{ current_versions('renamed', ['court_case_no', 'id_token'], 'updated_at') }}
+)
+
+select * from current_version

@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('justice', 'community_corrections') }}
+),
+
+renamed as (
+    select
+        id_number_enc,
+        id_token,
+        id_status,
+        id_birth_date,
+        id_region_code,
+        name_enc,
+        name_token,
+        name_pinyin_token,
+        correction_type,
+        nullif(trim(court_case_no), '') as court_case_no,
+        effective_date,
+        reported_date,
+        start_date,
+        end_date,
+        status,
+        status_date,
+        county_code,
+        updated_at,
+        {{ raw_metadata_columns() }},
+        {{ city_of('county_code') }} as city_code
+    from source
+),
+
+current_version as (
+    {{ current_versions('renamed', ['id_token', 'court_case_no'], 'updated_at') }}
+)
+
+select * from current_version

@@ -1,0 +1,29 @@
+with
+
+source as (
+    select * from {{ source('justice', 'custody_events') }}
+),
+
+renamed as (
+    select
+        id_number_enc,
+        id_token,
+        id_status,
+        id_birth_date,
+        id_region_code,
+        nullif(trim(court_case_no), '') as court_case_no,
+        event,
+        event_date,
+        institution_code,
+        months_reduced,
+        updated_at,
+        {{ raw_metadata_columns() }}
+    from source
+),
+
+current_version as (
+    {{ current_versions('renamed', ['id_token', 'court_case_no', 'event', 'event_date'],
+                        'updated_at') }}
+)
+
+select * from current_version

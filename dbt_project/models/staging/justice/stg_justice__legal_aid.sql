@@ -1,0 +1,26 @@
+with
+
+source as (
+    select * from {{ source('justice', 'legal_aid') }}
+),
+
+renamed as (
+    select
+        id_number_enc,
+        id_token,
+        id_status,
+        id_birth_date,
+        id_region_code,
+        trim(case_ref) as case_ref,
+        stage,
+        assigned_date,
+        updated_at,
+        {{ raw_metadata_columns() }}
+    from source
+),
+
+current_version as (
+    {{ current_versions('renamed', ['id_token', 'case_ref', 'stage'], 'updated_at') }}
+)
+
+select * from current_version

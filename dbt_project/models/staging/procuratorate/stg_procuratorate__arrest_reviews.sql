@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('procuratorate', 'arrest_reviews') }}
+),
+
+renamed as (
+    select
+        proc_case_no,
+        nullif(trim(police_case_no), '') as police_case_no,
+        id_number_enc,
+        id_token,
+        id_status,
+        id_birth_date,
+        id_region_code,
+        name_enc,
+        name_token,
+        name_pinyin_token,
+        received_date,
+        concluded_date,
+        nullif(conclusion, '') as conclusion,
+        handling_unit,
+        updated_at,
+        {{ raw_metadata_columns() }}
+    from source
+),
+
+current_version as (
+    {{ current_versions('renamed', ['proc_case_no', 'id_token'], 'updated_at') }}
+)
+
+select * from current_version

@@ -1,0 +1,129 @@
+"""Run the dbt project in-process (dbtRunner) against one versioned DuckDB build.
+
+The project reads the raw layer under ``SHARED_EXCHANGE_HOME`` and writes the database named
+by ``SHARED_EXCHANGE_BUILD_DB``; both are set here for the duration of one invocation, so
+callers (CLI, Airflow tasks, tests) never touch the environment themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from shared_exchange.config import ENV_HOME, PROJECT_ROOT, Settings
+
+__all__ = ["DBT_PROJECT_DIR", "ENV_BUILD_DB", "DbtRunError", "failed_nodes", "run_dbt"]
+
+log = logging.getLogger(__name__)
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+ENV_BUILD_DB = "SHARED_EXCHANGE_BUILD_DB"
+# dbt is configured through the process environment; one invocation at a time per process.
+_ENV_LOCK = threading.Lock()
+_OFFLINE = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
+_BAD_STATUSES = {"error", "fail", "runtime error", "skipped"}
+
+
+class DbtRunError(RuntimeError):
+    """A dbt invocation failed; ``nodes`` lists (unique_id, status) of what failed."""
+
+    def __init__(self, message: str, nodes: list[tuple[str, str]]):
+        super().__init__(message)
+        self.nodes = nodes
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _release_build_db() -> None:
+    """Close dbt-duckdb's cached connection so the build file can be opened (read-only,
+    published, copied) by the same process once dbt is done."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter (e.g. Spark) keeps no local file open
+        return
+    env = DuckDBConnectionManager._ENV
+    if env is not None and hasattr(env, "close"):
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def failed_nodes(result: dbtRunnerResult) -> list[tuple[str, str]]:
+    """(unique_id, status) of every node that errored, failed or was skipped."""
+    results = getattr(result.result, "results", None) or []
+    out = []
+    for res in results:
+        status = str(getattr(res.status, "value", res.status)).lower()
+        if status in _BAD_STATUSES:
+            out.append((res.node.unique_id, status))
+    return out
+
+
+def _first_messages(result: dbtRunnerResult, limit: int = 5) -> list[str]:
+    results = getattr(result.result, "results", None) or []
+    msgs = []
+    for res in results:
+        status = str(getattr(res.status, "value", res.status)).lower()
+        if status in _BAD_STATUSES - {"skipped"} and res.message:
+            msgs.append(f"{res.node.unique_id}: {str(res.message).splitlines()[0][:300]}")
+    return msgs[:limit]
+
+
+def run_dbt(
+    args: list[str],
+    settings: Settings,
+    build_db: Path,
+    *,
+    target_dir: Path | None = None,
+) -> dbtRunnerResult:
+    """Invoke ``dbt <args>`` on the project with the raw layer of ``settings`` and ``build_db``.
+
+    Raises DbtRunError naming the failing nodes (and dbt's first messages) when dbt reports
+    failure; the logs under ``<home>/warehouse/dbt/logs`` have the full story.
+    """
+    work = Path(target_dir) if target_dir else settings.warehouse / "dbt"
+    build_db = Path(build_db)
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    full_args = [
+        *args,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(work / "target"),
+        "--log-path", str(work / "logs"),
+    ]
+    env = {ENV_HOME: str(settings.home), ENV_BUILD_DB: str(build_db), **_OFFLINE}
+    log.info("dbt %s (build %s)", " ".join(args), build_db.name)
+    with _ENV_LOCK, _environment(env):
+        try:
+            result = dbtRunner().invoke(full_args)
+        finally:
+            _release_build_db()
+    if result.success:
+        return result
+    nodes = failed_nodes(result)
+    if result.exception is not None:
+        detail = f"{type(result.exception).__name__}: {result.exception}"
+    else:
+        detail = "; ".join(_first_messages(result)) or "see dbt logs"
+    names = ", ".join(f"{uid} ({status})" for uid, status in nodes) or "none reported"
+    raise DbtRunError(
+        f"dbt {' '.join(args)} failed. Failing nodes: {names}. {detail}. "
+        f"Full log: {work / 'logs' / 'dbt.log'}",
+        nodes,
+    )
