@@ -1,0 +1,116 @@
+"""Gate overhead: the warehouse build with and without the GX gates, as a ratio (never pass/fail).
+
+    .venv/bin/python bench/bench_gates.py --persons 100000 --days 30
+
+Generates synthetic departments, ingests them, runs the dbt build (seed, staging, then
+everything after staging) into a fresh version, then runs every gate the DAGs run (raw per
+department, staging + completeness, marts) on the same data. The gated build costs the build
+plus the gates, so ``ratio = (build + gates) / build``. Results go to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from shared_exchange.config import load_settings
+
+log = logging.getLogger("bench_gates")
+RESULTS = Path(__file__).with_name("results")
+
+
+def _timed(timings: dict[str, float], name: str, fn, *args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        timings[name] = round(time.perf_counter() - started, 2)
+        log.info("%s: %.1fs", name, timings[name])
+
+
+def run(persons: int, days: int = 30, seed: int = 1, home: Path | None = None) -> dict[str, Any]:
+    """Build once, gate once; return the timings and the gate overhead ratios."""
+    from shared_exchange.ingest.load import ingest_source
+    from shared_exchange.quality import gates
+    from shared_exchange.quality import publish as pub
+    from shared_exchange.quality.freshness import DEPARTMENTS
+    from shared_exchange.synth import generate
+    from shared_exchange.warehouse.dbt import run_dbt
+
+    settings = load_settings(home or tempfile.mkdtemp(prefix="bench_gates_"))
+    t: dict[str, float] = {}
+    # paid once per process (each Airflow gate task pays it): reported, not in the ratio
+    _timed(t, "gx_import", __import__, "great_expectations")
+    _timed(t, "synth", generate, settings, persons=persons, days=days, seed=seed)
+    batches = {}
+    for source in DEPARTMENTS:
+        results = _timed(t, f"ingest_{source}", ingest_source, settings, source)
+        batches[source] = [r.batch_id for r in results if r.status == "loaded"]
+
+    build = pub.start_build(settings, f"bench_{persons}")
+    # intermediate models read marts/core, so everything after staging is one dbt build
+    for step, args in (("seed", ["seed"]), ("staging", ["build", "--select", "staging"]),
+                       ("after_staging", ["build", "--exclude", "staging"])):
+        _timed(t, f"dbt_{step}", run_dbt, args, settings, build.path)
+
+    run_id = f"bench_{persons}"
+    failed: list[str] = []
+
+    def gate(fn, *args, **kwargs) -> None:
+        # the overhead is what we measure: a failing gate costs the same, so note and go on
+        try:
+            fn(*args, **kwargs)
+        except gates.GateFailed as exc:
+            failed.extend(f"{d['dataset']}:{d['check']}" for d in exc.details)
+
+    for source, ids in batches.items():
+        _timed(t, f"gate_raw_{source}", gate, gates.gate_raw, settings, source, ids,
+               run_id=run_id)
+    _timed(t, "gate_staging", gate, gates.gate_layer, settings, "staging", build.path, run_id)
+    _timed(t, "gate_marts", gate, gates.gate_layer, settings, "marts", build.path, run_id)
+    if not failed:
+        _timed(t, "publish", pub.publish, settings, build)
+
+    ingest = sum(v for k, v in t.items() if k.startswith("ingest_"))
+    dbt = sum(v for k, v in t.items() if k.startswith("dbt_"))
+    raw_gates = sum(v for k, v in t.items() if k.startswith("gate_raw_"))
+    layer_gates = t["gate_staging"] + t["gate_marts"]
+    con = __import__("duckdb").connect(str(build.path), read_only=True)
+    rows = {m: con.execute(f"select count(*) from {m}").fetchone()[0]
+            for m in ("person_cases", "case_events", "time_limit_checks")}
+    con.close()
+    return {
+        "persons": persons, "days": days, "rows": rows, "timings_s": t,
+        "failed_checks": sorted(set(failed)),
+        "note": "gx_import_s is paid once per gate process (each Airflow task); not in ratios",
+        "build_without_gates_s": round(ingest + dbt, 2),
+        "gates_s": round(raw_gates + layer_gates, 2),
+        "ratio_gated_to_ungated": round((ingest + dbt + raw_gates + layer_gates)
+                                        / (ingest + dbt), 3),
+        "ratio_warehouse_gates_to_dbt": round((dbt + layer_gates) / dbt, 3),
+        "ratio_raw_gates_to_ingest": round((ingest + raw_gates) / ingest, 3),
+        "home": str(settings.home),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    result = run(args.persons, args.days, args.seed)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"bench_gates_{args.persons}.json"
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2))  # noqa: T201 - a benchmark's output is its report
+
+
+if __name__ == "__main__":
+    main()
