@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import date
@@ -124,11 +125,18 @@ def demo(
 
 
 @app.command()
-def status(home: Home = None) -> None:
+def status(
+    home: Home = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
     """Last runs, gates, published version, quarantine counts by reason, late departments."""
     from shared_exchange.quality.status import collect_status, render_status
 
-    console.print(render_status(collect_status(load_settings(home))))
+    facts = collect_status(load_settings(home))
+    if as_json:
+        typer.echo(json.dumps(facts, ensure_ascii=False, indent=2, default=str))
+    else:
+        console.print(render_status(facts))
 
 
 @app.command()
@@ -148,7 +156,10 @@ def rollback(
     """Publish an earlier warehouse version again, in one atomic switch."""
     from shared_exchange.quality.publish import rollback as do_rollback
 
-    console.print(f"published: {do_rollback(load_settings(home), to=to)}")
+    import getpass
+
+    version = do_rollback(load_settings(home), to=to, actor=getpass.getuser())
+    console.print(f"published: {version}")
 
 
 @app.command("airflow-env")

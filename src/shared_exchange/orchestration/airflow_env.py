@@ -39,6 +39,19 @@ def airflow_bin() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
+def _airflow(settings: Settings, *args: str) -> None:
+    out = subprocess.run(
+        [airflow_bin(), *args],
+        env=airflow_environ(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        tail = (out.stderr or out.stdout)[-2000:]
+        raise RuntimeError(f"`airflow {' '.join(args)}` failed in {settings.airflow_home}:\n{tail}")
+
+
 def ensure_airflow_db(settings: Settings) -> None:
     """Create or migrate the SQLite metadata database once per home (idempotent)."""
     home = settings.airflow_home
@@ -47,13 +60,14 @@ def ensure_airflow_db(settings: Settings) -> None:
     if marker.exists():
         return
     log.info("migrating Airflow metadata database in %s", home)
-    out = subprocess.run(
-        [airflow_bin(), "db", "migrate"],
-        env=airflow_environ(settings),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"`airflow db migrate` failed in {home}:\n{out.stderr[-2000:]}")
+    _airflow(settings, "db", "migrate")
     marker.write_text("ok\n")
+
+
+def register_dags(settings: Settings) -> None:
+    """Serialise every DAG into the metadata DB once, before DAGs run in parallel.
+
+    Otherwise the first parallel `airflow dags test` processes race to insert the same
+    `dag` rows into SQLite (UNIQUE constraint failed: dag.dag_id).
+    """
+    _airflow(settings, "dags", "reserialize")

@@ -29,6 +29,9 @@ def raw_asset(source: str) -> Asset:
     return Asset(name=f"raw_{source}", uri=f"shared-exchange://raw/{source}", group="raw")
 
 
+CORE_LAYER = ("path:models/intermediate/identity", "path:models/marts/core")
+LEGAL_LAYER = ("path:models/intermediate/legal", "path:models/marts/legal",
+               "path:models/marts/scoreboards")
 PUBLISHED_MARTS = Asset(name="published_marts", uri="shared-exchange://warehouse/published")
 
 
@@ -47,16 +50,16 @@ def build_ingest_dag(source: str, doc_md: str | None):
     )
     def ingest():
         @task
-        def discover(ds: str | None = None) -> list[str]:
-            return tasks.discover_batches(source, up_to=ds)
+        def discover(logical_date=None) -> list[str]:
+            return tasks.discover_batches(source, up_to=tasks.business_date(logical_date))
 
         @task(max_active_tis_per_dag=1)
         def load_batch(batch_path: str) -> dict:
             return tasks.ingest_batch(batch_path)
 
         @task(outlets=[raw_asset(source)])
-        def gate_raw(results: list[dict]) -> dict:
-            return tasks.gate_raw(source, list(results))
+        def gate_raw(results: list[dict], run_id: str | None = None) -> dict:
+            return tasks.gate_raw(source, list(results), run_id)
 
         gate_raw(load_batch.expand(batch_path=discover()))
 
@@ -98,13 +101,15 @@ def build_warehouse_dag(doc_md: str | None):
             return build
 
         @task
-        def intermediate(build: dict) -> dict:
-            tasks.dbt_step(build, ["build", "--select", "intermediate"])
+        def core(build: dict) -> dict:
+            # identity linking, then the person-in-case spine and the case timeline
+            tasks.dbt_step(build, ["build", "--select", *CORE_LAYER])
             return build
 
         @task
-        def marts(build: dict) -> dict:
-            tasks.dbt_step(build, ["build", "--select", "marts"])
+        def legal(build: dict) -> dict:
+            # time limits, detectors and scoreboards read the spine built by `core`
+            tasks.dbt_step(build, ["build", "--select", *LEGAL_LAYER])
             return build
 
         @task
@@ -121,8 +126,10 @@ def build_warehouse_dag(doc_md: str | None):
         def publish(build: dict) -> str:
             return tasks.publish(build)
 
-        built = marts(intermediate(gate_staging(staging(seed(start_build())))))
-        publish(classification(gate_marts(built)))
+        # classification runs first: an untagged or under-classified column fails the build
+        checked = classification(seed(start_build()))
+        built = legal(core(gate_staging(staging(checked))))
+        publish(gate_marts(built))
 
     return warehouse()
 
@@ -142,8 +149,8 @@ def build_security_report_dag(doc_md: str | None):
     )
     def report():
         @task
-        def security_report(ds: str | None = None) -> str:
-            return tasks.security_report(ds)
+        def security_report(logical_date=None) -> str:
+            return tasks.security_report(tasks.business_date(logical_date))
 
         security_report()
 

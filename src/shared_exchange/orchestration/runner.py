@@ -21,6 +21,7 @@ from shared_exchange.orchestration.airflow_env import (
     airflow_bin,
     airflow_environ,
     ensure_airflow_db,
+    register_dags,
 )
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def prepare(settings: Settings) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     open_keyring(settings)  # created once here, not raced by four ingestion processes
     ensure_airflow_db(settings)
+    register_dags(settings)
 
 
 def run_pipeline(

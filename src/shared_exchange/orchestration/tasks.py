@@ -15,6 +15,15 @@ from shared_exchange.config import load_settings
 log = logging.getLogger(__name__)
 
 
+def business_date(logical_date: Any) -> str | None:
+    """The run's business date in Asia/Shanghai (Airflow's `ds` is the UTC date)."""
+    if logical_date is None:
+        return None
+    import pendulum
+
+    return pendulum.instance(logical_date).in_timezone("Asia/Shanghai").date().isoformat()
+
+
 # -- ingestion ---------------------------------------------------------------------------------
 
 
@@ -38,12 +47,12 @@ def ingest_batch(batch_path: str) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if isinstance(v, str | int | float | bool | None)}
 
 
-def gate_raw(source: str, batches: list[dict[str, Any]]) -> dict[str, Any]:
+def gate_raw(source: str, batches: list[dict[str, Any]], run_id: str | None) -> dict[str, Any]:
     """Raw-layer gate for the batches this run loaded; raises GateFailed to stop the run."""
     from shared_exchange.quality.gates import gate_raw as gate
 
     batch_ids = [b["batch_id"] for b in batches if b.get("status") == "loaded"]
-    result = gate(load_settings(), source, batch_ids)
+    result = gate(load_settings(), source, batch_ids, run_id=run_id)
     return result.to_summary() if hasattr(result, "to_summary") else {"passed": True}
 
 

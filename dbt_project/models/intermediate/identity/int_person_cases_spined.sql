@@ -17,10 +17,14 @@ procuratorate as (
         cast(null as {{ dbt.type_string() }}), p.id_birth_date, p.id_region_code,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}), p.received_date,
-        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        r.region_code, r.city_code,
         false, cast(null as {{ dbt.type_string() }}), p._business_date
     from {{ ref('int_prosecution_reviews_linked') }} as l
     inner join {{ ref('stg_procuratorate__prosecution_reviews') }} as p on p._row_id = l._row_id
+    -- self-investigated cases have no police unit: the region is the handling procuratorate's
+    left join {{ ref('regions') }} as r
+        on r.region_level = 'county'
+        and p.handling_unit = concat(r.city_name, r.region_name, '人民检察院')
     where l.origin = 'procuratorate'
 ),
 
