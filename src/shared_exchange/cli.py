@@ -54,7 +54,7 @@ def synth(
     tamper: Annotated[bool, typer.Option(help="Also deliver one tampered batch.")] = False,
     replace: Annotated[bool, typer.Option(help="Replace an existing landing zone.")] = False,
 ) -> None:
-    """Generate synthetic daily batches for all four departments into landing/ (with ground truth)."""
+    """Generate synthetic daily batches for all four departments (with ground truth)."""
     from shared_exchange.synth import generate
 
     settings = load_settings(home)
@@ -68,8 +68,8 @@ def synth(
         table.add_row(source, str(count), str(sum(summary.records.get(source, {}).values())))
     console.print(table)
     injected = ", ".join(f"{k} {v}" for k, v in sorted(summary.injected.items()))
-    console.print(f"{summary.person_cases} person-cases; late batches {len(summary.late_batch_ids)}; "
-                  f"injected: {injected}")
+    late = len(summary.late_batch_ids)
+    console.print(f"{summary.person_cases} person-cases; late batches {late}; injected: {injected}")
 
 
 @app.command()
@@ -108,7 +108,7 @@ def run(
     _print_ingest_summary(settings)
     _print_publication(settings)
     if not result.ok:
-        console.print("[red]pipeline did not publish[/]: see the logs above and `shared-exchange status`")
+        console.print("[red]pipeline did not publish[/]: see the logs above and `status`")
         raise typer.Exit(1)
 
 
@@ -154,9 +154,9 @@ def rollback(
     to: Annotated[str | None, typer.Option(help="Version (default: the previous one).")] = None,
 ) -> None:
     """Publish an earlier warehouse version again, in one atomic switch."""
-    from shared_exchange.quality.publish import rollback as do_rollback
-
     import getpass
+
+    from shared_exchange.quality.publish import rollback as do_rollback
 
     version = do_rollback(load_settings(home), to=to, actor=getpass.getuser())
     console.print(f"published: {version}")

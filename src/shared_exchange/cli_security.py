@@ -32,7 +32,7 @@ def keys_list(home: Home = None) -> None:
 
 
 @keys_app.command("rotate")
-def keys_rotate(home: Home = None, actor: Actor = getpass.getuser()) -> None:
+def keys_rotate(home: Home = None, actor: Actor = "") -> None:
     """New primary field keys, re-encrypt every raw and quarantine file, retire the old keys.
 
     Files are rewritten one by one with an atomic replace, so readers never see a half file.
@@ -40,6 +40,7 @@ def keys_rotate(home: Home = None, actor: Actor = getpass.getuser()) -> None:
     from shared_exchange.audit import record_event
     from shared_exchange.security import rotate_and_reencrypt
 
+    actor = actor or getpass.getuser()
     settings = load_settings(home)
     with console.status("rotating and re-encrypting …"):
         report = rotate_and_reencrypt(settings)
@@ -52,7 +53,7 @@ def keys_rotate(home: Home = None, actor: Actor = getpass.getuser()) -> None:
 def keys_shred(
     id_token: Annotated[str, typer.Argument(help="The person's id token (never a clear ID).")],
     home: Home = None,
-    actor: Actor = getpass.getuser(),
+    actor: Actor = "",
     purpose: Annotated[str, typer.Option(help="Legal basis for erasure.")] = "",
 ) -> None:
     """Crypto-shred one person: destroy their data key; their ciphertexts become unrecoverable."""
@@ -61,6 +62,7 @@ def keys_shred(
 
     if not purpose:
         raise typer.BadParameter("state the legal basis with --purpose", param_hint="--purpose")
+    actor = actor or getpass.getuser()
     settings = load_settings(home)
     destroyed = shred_person(settings, id_token)
     record_event(settings, "person.shredded", actor=actor, role="security_officer",
@@ -91,7 +93,7 @@ def audit_verify(
 def report_security(
     home: Home = None,
     period: Annotated[str, typer.Option(help="daily or monthly")] = "daily",
-    as_of: Annotated[str | None, typer.Option("--date", help="Report date (default today).")] = None,
+    as_of: Annotated[str | None, typer.Option("--date", help="Report date.")] = None,
 ) -> None:
     """Write the officers' self-contained HTML report and its JSON twin."""
     from shared_exchange.reports.security import build_security_report

@@ -1,1 +1,1 @@
-"""Airflow orchestration: DAG builders, the tasks they call, and the runner behind `shared-exchange run`."""
+"""Airflow orchestration: DAG builders, the tasks they call, the runner behind `run`."""

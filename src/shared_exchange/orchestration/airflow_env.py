@@ -1,4 +1,4 @@
-"""The environment Airflow runs in: its home, DAG folder and SQLite metadata under SHARED_EXCHANGE_HOME."""
+"""The environment Airflow runs in: home, DAG folder and SQLite metadata under the home."""
 
 from __future__ import annotations
 

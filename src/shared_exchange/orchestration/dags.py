@@ -36,7 +36,7 @@ PUBLISHED_MARTS = Asset(name="published_marts", uri="shared-exchange://warehouse
 
 
 def build_ingest_dag(source: str, doc_md: str | None):
-    """landing/<source> → raw/<source>: discover pending batches, load each, gate, emit the Asset."""
+    """landing → raw for one department: discover pending batches, load each, gate, emit."""
 
     @dag(
         dag_id=f"ingest_{source}",

@@ -1,4 +1,4 @@
-"""`shared-exchange run`: the whole pipeline through real Airflow (`airflow dags test`) over the landing zone.
+"""`shared-exchange run`: the whole pipeline through real Airflow (`airflow dags test`).
 
 The four ingestion DAGs run in parallel processes (each writes only its own per-batch
 files), then the warehouse DAG builds, gates and publishes. The logical date is the newest

@@ -1,4 +1,4 @@
-"""What each Airflow task does: one call into the package, imported lazily so DAG parsing stays fast.
+"""What each Airflow task does: one call into the package, imported lazily (fast parsing).
 
 Every function takes and returns only small, PII-free values (paths, ids, counts): they
 travel through XCom, which the security report scans.
@@ -28,7 +28,7 @@ def business_date(logical_date: Any) -> str | None:
 
 
 def discover_batches(source: str, up_to: str | None = None) -> list[str]:
-    """Batch folders of ``source`` in the landing zone not loaded yet, oldest business date first."""
+    """Batch folders of ``source`` not loaded yet, oldest business date first."""
     from datetime import date
 
     from shared_exchange.ingest.load import discover_batches as discover
@@ -60,7 +60,7 @@ def gate_raw(source: str, batches: list[dict[str, Any]], run_id: str | None) -> 
 
 
 def start_build(run_id: str) -> dict[str, str]:
-    """A new warehouse version, seeded from the published one so incremental models stay incremental."""
+    """A new warehouse version, a copy of the published one (incremental models stay so)."""
     from shared_exchange.quality.publish import start_build as start
 
     build = start(load_settings(), run_id)
@@ -75,7 +75,7 @@ def dbt_step(build: dict[str, str], args: list[str]) -> None:
 
 
 def gate_layer(build: dict[str, str], layer: str) -> dict[str, Any]:
-    """GE gate over one built layer; raises GateFailed (naming suite, expectation, keys) to block."""
+    """GE gate over one built layer; raises GateFailed (suite, expectation, keys) to block."""
     from shared_exchange.quality.gates import gate_layer as gate
 
     result = gate(load_settings(), layer, Path(build["path"]), run_id=build["run_id"])
@@ -83,7 +83,7 @@ def gate_layer(build: dict[str, str], layer: str) -> dict[str, Any]:
 
 
 def check_classification(build: dict[str, str]) -> int:
-    """Every column tagged and every mart column's level ≥ its lineage (就高从严); raise otherwise."""
+    """Every column tagged, no column below its lineage (就高从严); raise otherwise."""
     from shared_exchange.security.build_checks import enforce_classification
 
     return enforce_classification(load_settings(), Path(build["path"]))
@@ -98,7 +98,7 @@ def publish(build: dict[str, str]) -> str:
 
 
 def security_report(as_of: str | None) -> str:
-    """Write the officers' daily report for the run's date (HTML + JSON); return the HTML path."""
+    """Write the officers' report for the run's date (HTML + JSON); return the HTML path."""
     from datetime import date
 
     from shared_exchange.reports.security import build_security_report

@@ -1,4 +1,4 @@
-"""The build's classification gate: every column tagged, no mart column below its lineage (就高从严)."""
+"""The build's classification gate: every column tagged, none below its lineage (就高从严)."""
 
 from __future__ import annotations
 
