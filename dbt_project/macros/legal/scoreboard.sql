@@ -49,8 +49,7 @@ cells as (
         indicator,
         count(distinct case when in_numerator then unit_id end) as numerator,
         count(distinct unit_id) as denominator,
-        median(measure_days) as median_days,
-        bool_or(sealed) as includes_sealed
+        median(measure_days) as median_days
     from by_region
     group by all
 ),
@@ -60,8 +59,10 @@ valued as (
         *,
         cast(period_start + {{ step }} - interval 1 day as date) as period_end,
         cast(period_start - {{ step }} as date) as previous_start,
-        includes_sealed and (numerator < {{ threshold }} or denominator < {{ threshold }})
-            as primary_suppressed,
+        -- every small non-empty cell, not only those holding sealed persons: suppressing
+        -- only sealed cells would itself reveal that a sealed juvenile record is there
+        (numerator between 1 and {{ threshold }} - 1)
+            or (denominator between 1 and {{ threshold }} - 1) as primary_suppressed,
         case
             when indicator like 'median_days_%' then 'days'
             when indicator like 'detector_%' then 'per_10k_cases'
@@ -113,7 +114,7 @@ published as (
 departments as (
     select
         cast(date_trunc('{{ period_type }}', business_date) as date) as period_start,
-        string_agg(distinct department, ',' order by department) as departments_included
+        {{ sorted_string_agg('department', ',') }} as departments_included
     from {{ ref('int_department_business_dates') }}
     group by 1
 ),
