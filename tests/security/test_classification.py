@@ -157,6 +157,93 @@ def test_a_count_does_not_inherit_its_inputs_level() -> None:
                 if "charges" in v.message]
 
 
+def test_a_count_inside_an_expression_does_not_inherit_but_a_column_beside_it_does() -> None:
+    sql = ('select greatest(count(distinct id_token), 1) as persons, '
+           'count(name_enc) + max(length(charge)) as mixed '
+           'from "build"."main_staging"."stg_police__suspects"')
+    cols = [col("persons", "general"), col("mixed", "general")]
+    found = check_lineage(manifest(STG, model("person_cases", sql, cols)))
+    assert [v.message.split(" is declared")[0] for v in found] == ["column mixed"]
+    # a column read outside the count makes the whole expression inherit, the counted
+    # name_enc included (reported: the highest input)
+    assert "lineage is core" in found[0].message
+
+
+def test_a_case_condition_is_lineage_too() -> None:
+    """Implicit flow, kept on purpose: a date picked by ``CASE WHEN charge = …`` says by
+    being non-null what the charge was, so it is graded like the charge (docs/security.md)."""
+    sql = ("select max(case when charge = '盗窃罪' then birth_date end) as theft_date, "
+           "max(case when charge = '盗窃罪' then 1 end) as theft_flag "
+           'from "build"."main_staging"."stg_police__suspects"')
+    cols = [col("theft_date", "important"), col("theft_flag", "general")]
+    found = check_lineage(manifest(STG, model("person_cases", sql, cols)))
+    assert len(found) == 1 and "theft_flag is declared general but its lineage is " \
+        "important" in found[0].message
+    assert "police.suspects.charge (important)" in found[0].message
+
+
+def test_union_by_name_is_traced_by_name_not_by_position() -> None:
+    """DuckDB's UNION ALL BY NAME matches columns by name and fills missing ones with NULL."""
+    sql = ('with s as (select * from "build"."main_staging"."stg_police__suspects"), '
+           "u as (select id_token as k, charge as v from s "
+           "union all by name select birth_date as v, name_enc as k from s "
+           "union all by name select id_token as k from s) "
+           "select k, v from u")
+    # by position, v would come from name_enc (core) in the second branch
+    ok = [col("k", "core", "name"), col("v", "important")]
+    assert check_lineage(manifest(STG, model("person_cases", sql, ok))) == []
+    low = [col("k", "important"), col("v", "important")]
+    found = check_lineage(manifest(STG, model("person_cases", sql, low)))
+    assert len(found) == 1 and "column k is declared important but its lineage is core" \
+        in found[0].message
+
+
+def test_union_by_name_over_stars_of_models_in_different_column_orders() -> None:
+    a = model("int_a", 'select id_token, charge from "build"."main_staging"."stg_police__suspects"',
+              [col("id_token"), col("charge", pi="criminal_record")], sharing="不予共享",
+              relation='"build"."main"."int_a"')
+    b = model("int_b", 'select name_enc as charge, id_token '
+              'from "build"."main_staging"."stg_police__suspects"',
+              [col("charge", "core", "name"), col("id_token")], sharing="不予共享",
+              relation='"build"."main"."int_b"')
+    sql = ('with u as (select * from "build"."main"."int_a" union all by name '
+           'select * from "build"."main"."int_b") select id_token, charge from u')
+    found = check_lineage(manifest(STG, a, b, model(
+        "person_cases", sql, [col("id_token"), col("charge", "important")])))
+    assert len(found) == 1
+    assert "charge is declared important but its lineage is core" in found[0].message
+    assert "int_b.charge (core)" in found[0].message
+
+
+def test_repeated_unnamed_projections_keep_their_positions_in_a_union() -> None:
+    """``cast(null as text)`` twice in a CTE: sqlglot names both ``null``; a UNION over the
+    CTE's star must still line the branches up by position."""
+    sql = ('with p as (select id_token, cast(null as text), cast(null as text), charge '
+           'from "build"."main_staging"."stg_police__suspects"), '
+           'q as (select id_token, name_enc, birth_date, charge '
+           'from "build"."main_staging"."stg_police__suspects"), '
+           "f as (select * from q union all select * from p) "
+           "select id_token, name_enc, birth_date, charge from f")
+    cols = [col("id_token"), col("name_enc", "core", "name"),
+            col("birth_date", "important", "birth_date"), col("charge", pi="criminal_record")]
+    assert check_lineage(manifest(STG, model("person_cases", sql, cols))) == []
+
+
+def test_a_generated_series_is_a_constant_relation_not_an_unknown_one() -> None:
+    sql = ("select cast(d as date) as calendar_date "
+           "from range(date '2019-01-01', date '2031-01-01', interval 1 day) as t(d)")
+    found = check_lineage(manifest(STG, model("int_calendar", sql,
+                                              [col("calendar_date", "general")])))
+    assert found == []
+
+
+def test_an_unknown_relation_still_grades_up_to_core() -> None:
+    sql = 'select x as calendar_date from "elsewhere"."main"."mystery"'
+    found = check_lineage(manifest(STG, model("int_calendar", sql,
+                                              [col("calendar_date", "important")])))
+    assert len(found) == 1 and "lineage is core" in found[0].message
+
+
 def test_an_undocumented_output_column_fails() -> None:
     sql = ('select id_token as person_token, charge as leaked '
            'from "build"."main_staging"."stg_police__suspects"')
@@ -265,3 +352,22 @@ def test_the_projects_own_dbt_yaml_is_fully_classified(tmp_path, monkeypatch):
     _dbt(project, "parse")
     found = check_classification(load_manifest(project / "target" / "manifest.json"))
     assert found == [], "\n".join(map(str, found))
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not (PROJECT_ROOT / "dbt_project" / "dbt_project.yml").exists(),
+                    reason="the project's dbt project is not there yet")
+def test_the_projects_build_gate_passes_on_a_small_synthetic_home(tmp_path):
+    """The build's gate on the real project: dbt compile, every column tagged, every model
+    traced by sqlglot and no column below its lineage (就高从严)."""
+    from shared_exchange import SOURCES
+    from shared_exchange.config import load_settings
+    from shared_exchange.ingest.load import ingest_source
+    from shared_exchange.security.build_checks import enforce_classification
+    from shared_exchange.synth import generate
+
+    settings = load_settings(tmp_path / "home")
+    generate(settings, persons=40, days=3, seed=3)
+    for source in SOURCES:
+        ingest_source(settings, source)
+    assert enforce_classification(settings, tmp_path / "build.duckdb") == 0

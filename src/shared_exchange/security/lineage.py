@@ -28,6 +28,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import Node, lineage
+from sqlglot.optimizer.qualify import qualify
 
 from shared_exchange.security.classification import (
     Catalog,
@@ -96,7 +97,30 @@ class _Lineage:
                                              catalog="raw", alias=alias))
                     self.by_relation[f"raw.raw_layer.{found[1]}__{found[2]}"] = \
                         f"{found[1]}.{found[2]}"
+                elif table.this.find(exp.Column) is None:
+                    self._generated(table)
+        _name_duplicate_projections(tree)
+        _align_unions_by_name(tree, self._schema())
         return tree
+
+    def _generated(self, table: exp.Table) -> None:
+        """A table function that reads no column (``range(date '2019-01-01', …) as t(d)``).
+
+        It generates values from literals alone, so it is a constant relation of level
+        general, like a seed; left as it is, sqlglot cannot name it and it would grade up
+        to core as an unknown relation.
+        """
+        alias = table.args.get("alias")
+        columns = [c.name.lower() for c in alias.columns] if alias is not None else []
+        function = (table.this.sql_name() if not isinstance(table.this, exp.Anonymous)
+                    else table.this.name).lower()
+        name = f"{function}_{len(self.seeds)}"
+        self.seeds[f"generated:{name}"] = {c: "general" for c in columns or [function]}
+        self.by_relation[f"const.generated.{name}"] = f"generated:{name}"
+        replacement = exp.table_(name, db="generated", catalog="const")
+        if alias is not None:
+            replacement.set("alias", alias.copy())
+        table.replace(replacement)
 
     def _schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {}
@@ -148,7 +172,7 @@ class _Lineage:
         while stack:
             current = stack.pop()
             expr = current.expression
-            if isinstance(expr, exp.Alias) and isinstance(expr.this, exp.Count):
+            if isinstance(expr, exp.Alias) and _only_counted(expr.this):
                 continue  # a count reveals how many, not which: it does not inherit
             if isinstance(expr, exp.Table):
                 parts = [expr.text("catalog"), expr.text("db"), expr.name]
@@ -191,16 +215,108 @@ class _Lineage:
                 continue
             for column, srcs in self.inputs(ds.name).items():
                 declared = self._declared(ds.name, column)
-                for src, src_col in srcs:
-                    level, path = self.effective(src, src_col)
-                    if level_rank(level) > level_rank(declared):
-                        chain = " ← ".join((f"{ds.name}.{column} ({declared})", *path))
-                        self.violations.append(Violation(
-                            "lineage", f"{ds.path} (model {ds.name})",
-                            f"column {column} is declared {declared} but its lineage is "
-                            f"{level}: {chain}; raise its meta.level to {level}"))
-                        break
+                # the highest input (ties: the first in name order), so one raise fixes it
+                traced = sorted((self.effective(src, src_col) for src, src_col in set(srcs)),
+                                key=lambda found: (-level_rank(found[0]), found[1]))
+                if traced and level_rank(traced[0][0]) > level_rank(declared):
+                    level, path = traced[0]
+                    chain = " ← ".join((f"{ds.name}.{column} ({declared})", *path))
+                    self.violations.append(Violation(
+                        "lineage", f"{ds.path} (model {ds.name})",
+                        f"column {column} is declared {declared} but its lineage is "
+                        f"{level}: {chain}; raise its meta.level to {level}"))
         return self.violations
+
+
+def _only_counted(expr: exp.Expression) -> bool:
+    """True when every column the expression reads is inside a ``count(…)``.
+
+    ``count(x)``, ``greatest(count(distinct x), 1)`` or ``count(x) / count(y)`` reveal how
+    many, never which; anything reading a column outside a count (``count(x) + y``, a
+    ``FILTER (WHERE …)`` or a CASE around the count) inherits as usual.
+    """
+    columns = list(expr.find_all(exp.Column))
+    return bool(columns) and all(c.find_ancestor(exp.Count) is not None for c in columns)
+
+
+def _name_duplicate_projections(tree: exp.Expression) -> None:
+    """Give a projection whose output name repeats an earlier one a positional name.
+
+    ``select id, cast(null as text), cast(null as text) from t`` is valid (set operations
+    and ``select *`` are positional), but sqlglot names both casts ``null`` and its star
+    expansion keeps one, so a UNION over the CTE loses a column. ``_col_<i>`` is the name
+    sqlglot itself gives an unnamed projection; the first occurrence keeps its name.
+    """
+    for select in tree.find_all(exp.Select):
+        seen: set[str] = set()
+        for i, projection in enumerate(select.expressions):
+            name = projection.alias_or_name.lower()
+            if isinstance(projection, exp.Star) or not name:
+                continue
+            if name in seen:
+                body = projection.this if isinstance(projection, exp.Alias) else projection
+                projection.replace(exp.alias_(body.copy(), f"_col_{i}"))
+            seen.add(name)
+
+
+def _union_leaves(union: exp.SetOperation) -> list[exp.Expression]:
+    """The branches of a chain of the same BY NAME set operation, left to right."""
+    out: list[exp.Expression] = []
+    for side in (union.this, union.expression):
+        same = (isinstance(side, type(union)) and side.args.get("by_name")
+                and side.args.get("distinct") == union.args.get("distinct"))
+        out.extend(_union_leaves(side) if same else [side])
+    return out
+
+
+def _align_unions_by_name(tree: exp.Expression, schema: dict[str, Any]) -> None:
+    """Rewrite ``UNION [ALL] BY NAME`` (DuckDB) as the positional union it means.
+
+    sqlglot traces set operations by position; BY NAME matches branches by column name,
+    takes the first branch's columns then new ones in order of appearance, and fills the
+    missing ones with NULL. Each branch is qualified (with the CTEs before it) to learn
+    its columns, then rewritten with explicit, aligned projections, so the lineage of
+    every column follows the branch that really produces it.
+    """
+    outer = [u for u in tree.find_all(exp.SetOperation) if u.args.get("by_name")
+             and not (isinstance(u.parent, type(u)) and u.parent.args.get("by_name"))]
+    for union in outer:
+        leaves = _union_leaves(union)
+        qualified = [_qualified_branch(tree, leaf, schema) for leaf in leaves]
+        names: list[str] = []
+        for branch in qualified:
+            names += [n for n in (s.alias_or_name for s in branch.selects) if n not in names]
+        aligned: list[exp.Expression] = []
+        for branch in qualified:
+            by_name = {s.alias_or_name: s for s in branch.selects}
+            branch.set("expressions", [by_name.get(n) or exp.alias_(exp.null(), n)
+                                       for n in names])
+            aligned.append(branch)
+        rebuilt = aligned[0]
+        for branch in aligned[1:]:
+            rebuilt = type(union)(this=rebuilt, expression=branch,
+                                  distinct=union.args.get("distinct"))
+        union.replace(rebuilt)
+
+
+def _qualified_branch(tree: exp.Expression, leaf: exp.Expression,
+                      schema: dict[str, Any]) -> exp.Select:
+    """One set-operation branch with its stars expanded, qualified in its CTE context."""
+    branch = leaf.copy()
+    with_ = tree.args.get("with_")
+    cte = leaf.find_ancestor(exp.CTE)
+    if with_ is not None:
+        before = with_.expressions
+        if cte is not None and cte in before:
+            before = before[:before.index(cte)]
+        if before:
+            branch.set("with_", exp.With(expressions=[c.copy() for c in before]))
+    branch = qualify(branch, schema=schema, dialect=DIALECT, validate_qualify_columns=False,
+                     identify=False)
+    if not isinstance(branch, exp.Select):
+        raise SqlglotError(f"UNION BY NAME branch is not a plain SELECT: {leaf.sql()[:80]}")
+    branch.set("with_", None)
+    return branch
 
 
 def check_lineage(manifest: dict[str, Any], compiled_dir: str | Path | None = None

@@ -25,6 +25,22 @@ FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 def delivered_departments(pc: PersonCase, last: dt.date) -> list[str]:
     """Departments that hold a row naming this person-case by the last business date."""
+    out = carrying_departments(pc, last, "id_number")
+    if "justice" not in out and any(d <= last for _, d in pc.legal_aid):
+        out.append("justice")
+    return out
+
+
+def carrying_departments(pc: PersonCase, last: dt.date, field: str) -> list[str]:
+    """Departments whose rows delivered by ``last`` carry this person's ``field`` and reach
+    the person-case in the warehouse, so a wrong value there is observable.
+
+    ``field`` is ``id_number`` or ``name``. Police 嫌疑人 rows carry both; procuratorate
+    reviews both; court judgments both, but only for the case's defendants (a suspect who
+    was never prosecuted has no court row) and enforcement the ID only; justice community
+    corrections both, custody events the ID only. Legal-aid rows (ID only) are left out:
+    the warehouse does not attach them to a person-case.
+    """
     out = []
     c = pc.case
     if not c.self_investigated and c.filed <= last:
@@ -32,18 +48,15 @@ def delivered_departments(pc: PersonCase, last: dt.date) -> list[str]:
     starts = [x.received for x in (pc.arrest, pc.prosecution) if x is not None]
     if "procuratorate" not in pc.omit and any(d <= last for d in starts):
         out.append("procuratorate")
-    if c.court is not None and c.court.filed <= last:
+    if pc.sentence is not None and c.court is not None and c.court.filed <= last:
         out.append("court")
-    if _justice_dates(pc) and min(_justice_dates(pc)) <= last:
+    corr = pc.correction
+    dates = [corr.reported] if corr is not None and corr.reported else []
+    if field == "id_number":
+        dates += [e[1] for e in pc.custody_events]
+    if dates and min(dates) <= last:
         out.append("justice")
     return out
-
-
-def _justice_dates(pc: PersonCase) -> list[dt.date]:
-    dates = [e[1] for e in pc.custody_events] + [d for _, d in pc.legal_aid]
-    if pc.correction is not None and pc.correction.reported:
-        dates.append(pc.correction.reported)
-    return dates
 
 
 def _court_ref_date(pc: PersonCase) -> dt.date | None:
@@ -78,9 +91,14 @@ def apply_damage(cases: list[Case], rng: random.Random, last: dt.date,
             text = _id_or_name(pc, kind, rng, all_ids)
             if text is None:
                 continue
-            depts = [d for d in delivered_departments(pc, last) if d != "police"]
-            if kind in SAME_PERSON:
-                depts = delivered_departments(pc, last)
+            # only into a row that carries the field and is delivered for this person, so
+            # a mismatch is observable; MISMATCH never in police (the anchor record)
+            depts = carrying_departments(pc, last, "name" if kind == "name_typo"
+                                         else "id_number")
+            if kind in MISMATCH:
+                depts = [d for d in depts if d != "police"]
+            if not depts:
+                continue
             dept = rng.choice(depts)
             target = pc.name_as_delivered if kind == "name_typo" else pc.id_as_delivered
             target[dept] = text

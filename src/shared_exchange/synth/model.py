@@ -33,6 +33,7 @@ class ProsecutionReview:
     speedy: bool = False  # 适用速裁
     recommended: int | None = None  # 量刑建议月数
     extended: bool = False  # +15 days (art. 172)
+    extended_on: dt.date | None = None  # the day the extension was approved (review open)
     returns: list[list[dt.date | None]] = field(default_factory=list)  # [退回, 重新移送]
 
     @property

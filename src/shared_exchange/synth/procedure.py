@@ -214,8 +214,13 @@ class Simulator(TrialMixin):
             concluded = cursor + self.days(3, 7)
         else:
             concluded = cursor + (self.days(30, 38) if extended else self.days(8, 24))
+        # art. 172's +15 days are approved inside the base month, while the review is open;
+        # the day is derived (no extra draw) so the rest of the simulation is unchanged
+        extended_on = cursor + dt.timedelta(days=18 + (concluded - cursor).days % 8) \
+            if extended else None
         for pc, pr in zip(persons, reviews, strict=True):
             pr.speedy, pr.extended, pr.concluded = speedy, extended, concluded
+            pr.extended_on = extended_on
             pr.conclusion = self._disposition(pc, f)
             if not pr.prosecuted:
                 pr.recommended = None

@@ -112,13 +112,21 @@ def procuratorate(case: Case, emit: Emit, clock: Clock, fmt: Callable[[dt.date |
         pr = pc.prosecution
         if pr is None:
             continue
-        days = [pr.received] + ([pr.concluded] if pr.concluded else [])
+        # versions: received; the art. 172 extension as soon as it is approved (the review
+        # still open, so an extended review is never mistaken for an overrun); concluded
+        steps = [(pr.received, "received")]
+        if pr.extended_on is not None:
+            steps.append((pr.extended_on, "extended"))
+        if pr.concluded:
+            steps.append((pr.concluded, "concluded"))
+        days = [d for d, _ in steps]
         rows = []
-        for i, (d, t) in enumerate(zip(days, clock.stamps(days, " "), strict=True)):
+        for (d, step), t in zip(steps, clock.stamps(days, " "), strict=True):
             row = {**who, "部门受案号": c.prosecution_no, "受理日期": fmt(pr.received),
                    "更新时间": t, "审结日期": "", "审查结论": "", "认罪认罚": "", "适用速裁": "",
-                   "量刑建议月数": "", "起诉书文号": "", "受理法院": "", "延长审查期限": ""}
-            if i:
+                   "量刑建议月数": "", "起诉书文号": "", "受理法院": "",
+                   "延长审查期限": "是" if step == "extended" else ""}
+            if step == "concluded":
                 row.update({
                     "审结日期": fmt(pr.concluded), "审查结论": pr.conclusion,
                     "认罪认罚": "是" if pr.plea else "否", "适用速裁": "是" if pr.speedy else "否",
