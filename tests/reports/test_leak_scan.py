@@ -183,3 +183,10 @@ def test_real_ingestion_leaves_no_clear_pii_outside_landing(home):
     assert report.clean, [f.__dict__ for f in report.findings[:5]]
     # and the scan does see clear values where they are: the landing zone itself
     assert not scan_for_leaks(home, landing, roots=[home.landing]).clean
+
+
+def test_fractional_digits_of_a_timing_are_not_a_legacy_id():
+    # dbt's run_results.json: 15 fractional digits that happen to hold a valid birth date
+    data = b'"execution_time": 2.040161371231079, "id": 040161371231079'
+    hits = find_patterns(data)
+    assert [h.start for h in hits] == [data.rindex(b"040161")], hits

@@ -72,6 +72,15 @@ def _inside_digest(data: bytes, start: int, end: int) -> bool:
     return right - left >= _HEX_RUN
 
 
+def _decimal_fraction(data: bytes, start: int) -> bool:
+    """True for the digits after a decimal point (``"execution_time": 2.040161371231079``).
+
+    Timings and floats in logs and dbt artefacts carry 15-17 fractional digits that read
+    like a legacy ID by chance; an ID never follows ``<digit>.``.
+    """
+    return start >= 2 and data[start - 1] == ord(".") and chr(data[start - 2]).isdigit()
+
+
 def _classify(candidate: str) -> str | None:
     if len(candidate) == 11:
         return "phone"
@@ -87,7 +96,7 @@ def find_patterns(data: bytes) -> Iterator[Hit]:
     """Pattern hits (ID numbers with valid check char, legacy IDs, mobiles) in ``data``."""
     for m in _DIGIT_RUN.finditer(data):
         start, end = m.span()
-        if _inside_digest(data, start, end):
+        if _inside_digest(data, start, end) or _decimal_fraction(data, start):
             continue
         candidate = m.group().decode("ascii").upper()
         kind = _classify(candidate)
