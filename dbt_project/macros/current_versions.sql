@@ -43,3 +43,8 @@
         order by {{ shared_exchange.newest_first(version_column) }}
     ) = 1
 {%- endmacro %}
+
+{#- Spark (4.x) has QUALIFY too. -#}
+{% macro spark__current_versions(relation, business_key, version_column) -%}
+    {{ return(shared_exchange.duckdb__current_versions(relation, business_key, version_column)) }}
+{%- endmacro %}

@@ -21,7 +21,7 @@
   {%- if unit in ('day', 'days') -%}
     {{ add_days(day, 'cast(' ~ n ~ ' as integer)') }}
   {%- elif unit in ('month', 'months') -%}
-    {%- set same_day = 'cast(' ~ dbt.dateadd('month', 'cast(' ~ n ~ ' as integer)', day) ~ ' as date)' -%}
+    {%- set same_day = add_months(day, 'cast(' ~ n ~ ' as integer)') -%}
     {%- if legal_var('cpl_105_month_end_to_month_end') -%}
     (case when {{ day }} = {{ month_end(day) }} then {{ month_end(same_day) }} else {{ same_day }} end)
     {%- else -%}

@@ -21,11 +21,12 @@ STAGING_EXTRAS: dict[str, list[ColumnDoc]] = {
         ColumnDoc("end_date", "calendar day of end_at (Asia/Shanghai)", "general", "none", "date"),
     ],
     "stg_court__judgments": [
+        # read out of the 案号 (important), so at least as important (就高从严)
         ColumnDoc("instance", "first (刑初), second (刑终) or other, read from the 案号",
-                  "general", "none", "varchar"),
+                  "important", "none", "varchar"),
         ColumnDoc("county_code", f"court division code from the 案号 (浙0106 → 330106); {_REGION}",
-                  "general", "none", "varchar"),
-        ColumnDoc("city_code", "first 4 digits of county_code", "general", "none", "varchar"),
+                  "important", "none", "varchar"),
+        ColumnDoc("city_code", "first 4 digits of county_code", "important", "none", "varchar"),
     ],
     "stg_justice__community_corrections": [
         ColumnDoc("city_code", "first 4 digits of county_code", "general", "none", "varchar"),

@@ -86,9 +86,8 @@ extended as (
         ended.period_end,
         ended.arrest_request_or_end,
         count(yq.document_no) as extension_count,
-        list(
-            {{ evidence_ref('police.measures', 'yq') }} order by yq.start_at
-        ) filter (where yq.document_no is not null) as extension_evidence,
+        {{ ordered_list_agg(evidence_ref('police.measures', 'yq'), ['yq.start_at'],
+                            where='yq.document_no is not null') }} as extension_evidence,
         ended._batch_id,
         ended._row_id
     from ended
@@ -110,7 +109,7 @@ extended as (
 )
 
 select
-    * exclude (start_at, document_no),
+    {{ star_except(['start_at', 'document_no']) }},
     row_number() over (
         partition by police_case_no, suspect_seq, period_kind order by start_at, document_no
     ) as occurrence

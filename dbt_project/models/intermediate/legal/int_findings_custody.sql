@@ -39,10 +39,10 @@ over_limit as (
 select
     'custody_overdue' as detector, person_case_id, stage as finding_key,
     stage || ' in custody past its limit (' || applied_limit || ', ' || article
-    || '): deadline ' || cast(deadline as varchar) as rule,
+    || '): deadline ' || cast(deadline as {{ dbt.type_string() }}) as rule,
     deadline as due_date, stage_end as resolved_on, cast(null as date) as detected_on,
-    ['police.measures', 'procuratorate.arrest_reviews', 'procuratorate.prosecution_reviews',
-     'procuratorate.supplementary_investigations', 'court.judgments'] as evidence_sources
+    {{ string_list(['police.measures', 'procuratorate.arrest_reviews', 'procuratorate.prosecution_reviews',
+     'procuratorate.supplementary_investigations', 'court.judgments']) }} as evidence_sources
 from checks
 where breached and in_custody
     and stage not in ('bail', 'residential_surveillance', 'correction_report')
@@ -52,9 +52,9 @@ union all
 select
     'bail_or_surveillance_overdue', person_case_id, stage,
     stage || ' longer than ' || applied_limit || ' (' || article || '): deadline '
-    || cast(deadline as varchar),
+    || cast(deadline as {{ dbt.type_string() }}),
     deadline, stage_end, null,
-    ['police.measures']
+    {{ string_list(['police.measures']) }}
 from checks
 where breached and stage in ('bail', 'residential_surveillance')
 
@@ -62,19 +62,19 @@ union all
 
 select
     'supplementary_investigation_over_limit', person_case_id, 'returns',
-    cast(n as varchar) || ' 退回补充侦查 in one case (CPL art. 175 allows '
+    cast(n as {{ dbt.type_string() }}) || ' 退回补充侦查 in one case (CPL art. 175 allows '
     || {{ legal_var('cpl_175_max_supplementary_investigations') }} || ')',
     null, null, returned_date,
-    ['procuratorate.supplementary_investigations', 'procuratorate.prosecution_reviews']
+    {{ string_list(['procuratorate.supplementary_investigations', 'procuratorate.prosecution_reviews']) }}
 from over_limit
 
 union all
 
 select
     'held_after_release_decision', person_case_id, decision,
-    decision || ' on ' || cast(decided_on as varchar) || ': still in custody '
+    decision || ' on ' || cast(decided_on as {{ dbt.type_string() }}) || ': still in custody '
     || {{ legal_var('release_after_decision_days') }} || ' day(s) later',
     {{ add_days('decided_on', legal_var('release_after_decision_days')) }},
     case when not still_held then released_on end, null,
-    ['procuratorate.arrest_reviews', 'procuratorate.prosecution_reviews', 'police.measures']
+    {{ string_list(['procuratorate.arrest_reviews', 'procuratorate.prosecution_reviews', 'police.measures']) }}
 from held_after

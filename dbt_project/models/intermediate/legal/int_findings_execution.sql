@@ -29,13 +29,13 @@ revocations as (
 
 select
     'custodial_sentence_not_executed' as detector, person_case_id, 'intake' as finding_key,
-    '实刑 (' || penalty || ', not suspended) effective ' || cast(judgment_effective_date as varchar)
+    '实刑 (' || penalty || ', not suspended) effective ' || cast(judgment_effective_date as {{ dbt.type_string() }})
     || ': no prison or detention-centre intake within '
     || {{ legal_var('judgment_to_intake_days') }} || ' days' as rule,
     {{ add_days('judgment_effective_date', legal_var('judgment_to_intake_days')) }} as due_date,
     prison_intake_date as resolved_on,
     cast(null as date) as detected_on,
-    ['court.judgments', 'justice.custody_events'] as evidence_sources
+    {{ string_list(['court.judgments', 'justice.custody_events']) }} as evidence_sources
 from person_cases
 where verdict = '有罪' and penalty in ('有期徒刑', '拘役') and not coalesce(suspended, false)
     and judgment_effective_date is not null
@@ -44,22 +44,22 @@ union all
 
 select
     'revoked_not_committed', person_case_id, 'commitment',
-    correction_status || ' on ' || cast(correction_status_date as varchar)
+    correction_status || ' on ' || cast(correction_status_date as {{ dbt.type_string() }})
     || ': no 收监 within ' || {{ legal_var('revocation_to_intake_days') }} || ' days',
     {{ add_days('correction_status_date', legal_var('revocation_to_intake_days')) }},
     committed_on, null,
-    ['justice.community_corrections', 'justice.custody_events']
+    {{ string_list(['justice.community_corrections', 'justice.custody_events']) }}
 from revocations
 
 union all
 
 select
     'correction_not_reported', person_case_id, 'report',
-    'community correction effective ' || cast(stage_start as varchar)
-    || ': no report to the correction office by ' || cast(deadline as varchar)
+    'community correction effective ' || cast(stage_start as {{ dbt.type_string() }})
+    || ': no report to the correction office by ' || cast(deadline as {{ dbt.type_string() }})
     || ' (社区矫正法 art. 21, ' || applied_limit || ')',
     deadline, stage_end, null,
-    ['court.judgments', 'justice.community_corrections', 'justice.custody_events']
+    {{ string_list(['court.judgments', 'justice.community_corrections', 'justice.custody_events']) }}
 from {{ ref('time_limit_checks') }}
 where stage = 'correction_report' and breached
 
@@ -67,11 +67,11 @@ union all
 
 select
     'fine_not_enforced', person_case_id, 'not_filed',
-    '罚金 ' || cast(fine as varchar) || ' effective ' || cast(judgment_effective_date as varchar)
+    '罚金 ' || cast(fine as {{ dbt.type_string() }}) || ' effective ' || cast(judgment_effective_date as {{ dbt.type_string() }})
     || ': no enforcement case within ' || {{ legal_var('fine_enforcement_days') }} || ' days',
     {{ add_days('judgment_effective_date', legal_var('fine_enforcement_days')) }},
     enforcement_filed_date, null,
-    ['court.judgments', 'court.enforcement']
+    {{ string_list(['court.judgments', 'court.enforcement']) }}
 from person_cases
 where fine > 0 and verdict = '有罪' and judgment_effective_date is not null
 
@@ -79,9 +79,9 @@ union all
 
 select
     'fine_not_enforced', person_case_id, 'terminated_unpaid',
-    'enforcement closed by 终结本次执行 with ' || cast(coalesce(amount_recovered, 0) as varchar)
-    || ' of ' || cast(amount_due as varchar) || ' recovered',
+    'enforcement closed by 终结本次执行 with ' || cast(coalesce(amount_recovered, 0) as {{ dbt.type_string() }})
+    || ' of ' || cast(amount_due as {{ dbt.type_string() }}) || ' recovered',
     null, null, enforcement_closed_date,
-    ['court.judgments', 'court.enforcement']
+    {{ string_list(['court.judgments', 'court.enforcement']) }}
 from person_cases
 where enforcement_closure = '终结本次执行' and coalesce(amount_recovered, 0) < amount_due

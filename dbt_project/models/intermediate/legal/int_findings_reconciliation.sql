@@ -14,8 +14,8 @@ identities as (
         person_case_id,
         count(distinct id_token) as id_tokens,
         count(distinct name_token) as name_tokens,
-        list(distinct source order by source) filter (where id_token is not null
-            or name_token is not null) as sources
+        {{ ordered_list_agg('source', ['source'], distinct=true,
+                            where='id_token is not null or name_token is not null') }} as sources
     from records
     group by person_case_id
 )
@@ -26,7 +26,7 @@ select
         as rule,
     cast(null as date) as due_date, cast(null as date) as resolved_on,
     court_filed_date as detected_on,
-    ['court.judgments'] as evidence_sources
+    {{ string_list(['court.judgments']) }} as evidence_sources
 from person_cases
 where court_case_no is not null and proc_case_no is null
 
@@ -35,9 +35,9 @@ union all
 select
     'identity_mismatch', i.person_case_id, 'tokens',
     'the same person-case carries '
-    || case when i.id_tokens > 1 then cast(i.id_tokens as varchar) || ' ID numbers' else '' end
+    || case when i.id_tokens > 1 then cast(i.id_tokens as {{ dbt.type_string() }}) || ' ID numbers' else '' end
     || case when i.id_tokens > 1 and i.name_tokens > 1 then ' and ' else '' end
-    || case when i.name_tokens > 1 then cast(i.name_tokens as varchar) || ' names' else '' end
+    || case when i.name_tokens > 1 then cast(i.name_tokens as {{ dbt.type_string() }}) || ' names' else '' end
     || ' across departments',
     null, null, pc.last_business_date,
     i.sources
@@ -51,6 +51,6 @@ select
     'charge_mismatch', person_case_id, 'charge',
     'police charge differs from the court''s',
     null, null, court_filed_date,
-    ['police.cases', 'court.judgments']
+    {{ string_list(['police.cases', 'court.judgments']) }}
 from person_cases
 where charge is not null and court_charge is not null and charge <> court_charge

@@ -5,7 +5,7 @@
 
 with days as (
     select cast(d as date) as calendar_date
-    from range(date '2019-01-01', date '2031-01-01', interval 1 day) as t(d)
+    from {{ day_series("date '2019-01-01'", "date '2031-01-01'", 't', 'd') }}
 ),
 
 holidays as (
@@ -18,7 +18,7 @@ select
     coalesce(
         holidays.is_workday,
         case when holidays.is_holiday then false end,
-        isodow(days.calendar_date) <= 5
+        {{ iso_weekday('days.calendar_date') }} <= 5
     ) as is_working_day,
     coalesce(holidays.is_holiday, false) as is_public_holiday,
     holidays.name as holiday_name

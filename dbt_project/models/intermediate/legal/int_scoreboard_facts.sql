@@ -17,7 +17,7 @@ reviews as (
 
 select 'non_arrest_rate' as indicator, person_case_id as unit_id,
     arrest_review_concluded_date as event_date, county_code, city_code,
-    arrest_conclusion like '不批准逮捕%' as in_numerator, null::integer as measure_days, sealed
+    arrest_conclusion like '不批准逮捕%' as in_numerator, cast(null as integer) as measure_days, sealed
 from pc
 where arrest_review_concluded_date is not null and arrest_conclusion <> ''
 
@@ -85,11 +85,11 @@ union all
 select 'detector_' || codes.detector, a.person_case_id, a.event_date, a.county_code,
     a.city_code, false, null, a.sealed
 from (
-    select distinct person_case_id, unnest([stage_start, stage_end]) as event_date,
+    select distinct person_case_id, {{ explode_list(array_of(['stage_start', 'stage_end'])) }} as event_date,
         county_code, city_code, sealed
     from {{ ref('time_limit_checks') }}
 ) as a
 cross join (
-    select unnest({{ detector_codes() }}) as detector
+    select {{ explode_list(detector_codes()) }} as detector
 ) as codes
 where a.event_date is not null

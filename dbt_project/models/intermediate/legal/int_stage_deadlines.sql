@@ -3,12 +3,8 @@
 -- limit counted from the day after the start, moved to the next working day when that
 -- day is a holiday and the person is NOT in custody.
 with stages as (
-    select *
-    from {{ ref('int_stage_limits_police') }}
-    union all by name
-    select * from {{ ref('int_stage_limits_procuratorate') }}
-    union all by name
-    select * from {{ ref('int_stage_limits_court') }}
+    {{ union_all_by_name([ref('int_stage_limits_police'), ref('int_stage_limits_procuratorate'),
+                          ref('int_stage_limits_court')]) }}
 ),
 
 limited as (

@@ -89,6 +89,6 @@ staged as (
 )
 
 select
-    * exclude (_batch_id, _row_id),
-    [{{ evidence_ref('police.measures', 'staged') }}] as evidence
+    {{ star_except(['_batch_id', '_row_id']) }},
+    {{ array_of([evidence_ref('police.measures', 'staged')]) }} as evidence
 from staged

@@ -1,17 +1,15 @@
 {{
-    config(
-        materialized='incremental',
+    config(**keyed_incremental(
         unique_key='event_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        post_hook="delete from {{ this }} where event_id not in (
+        cleanup="delete from {{ this }} where event_id not in (
             select event_id from {{ ref('int_case_events_unioned') }})"
-    )
+    ))
 }}
 -- The timeline: one row per dated event from any department, ordered within its person-case.
 -- Incremental: a run rewrites every person-case touched by a batch not seen before (late
 -- and out-of-order batches included), so re-linked, re-sealed and re-ordered events follow;
--- the post-hook drops events whose record no longer yields them.
+-- the post-hook drops events whose record no longer yields them. On Spark (Parquet: no
+-- DELETE/MERGE) the model is a full table instead: see macros/cross_db/incremental.sql.
 with
 
 events as (

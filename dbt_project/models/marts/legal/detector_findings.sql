@@ -6,11 +6,8 @@
 -- from the day of the event and disappear when corrected data is delivered.
 -- Full table, not incremental: a late record can close or remove any finding.
 with candidates as (
-    select * from {{ ref('int_findings_execution') }}
-    union all by name
-    select * from {{ ref('int_findings_custody') }}
-    union all by name
-    select * from {{ ref('int_findings_reconciliation') }}
+    {{ union_all_by_name([ref('int_findings_execution'), ref('int_findings_custody'),
+                          ref('int_findings_reconciliation')]) }}
 ),
 
 as_of as (
@@ -27,14 +24,13 @@ judged as (
 evidence as (
     select
         j.detector, j.person_case_id, j.finding_key,
-        list(
-            {'source': r.source, 'batch_id': r._batch_id, 'row_id': r._row_id}
-            order by r.source, r._row_id
-        ) filter (where r._row_id is not null) as evidence,
+        {{ ordered_list_agg(
+            struct_of([('source', 'r.source'), ('batch_id', 'r._batch_id'), ('row_id', 'r._row_id')]),
+            ['r.source', 'r._row_id'], where='r._row_id is not null') }} as evidence,
         max(r.business_date) as evidence_loaded_on
     from judged as j
     left join {{ ref('int_person_case_records') }} as r
-        on r.person_case_id = j.person_case_id and list_contains(j.evidence_sources, r.source)
+        on r.person_case_id = j.person_case_id and {{ list_has('j.evidence_sources', 'r.source') }}
     group by all
 )
 
@@ -51,10 +47,11 @@ select
     pc.city_code,
     pc.county_code,
     j.rule,
-    to_json(e.evidence) as evidence,
+    {{ json_text('e.evidence') }} as evidence,
     j.due_date,
     case when j.due_date is not null
-        then coalesce(j.resolved_on, j.as_of_date) - j.due_date end as days_overdue,
+        then {{ days_between('j.due_date', 'coalesce(j.resolved_on, j.as_of_date)') }} end
+        as days_overdue,
     coalesce({{ add_days('j.due_date', 1) }}, j.detected_on, e.evidence_loaded_on)
         as first_detected_at,
     case when j.resolved_on is null then 'open' else 'closed' end as status,

@@ -28,7 +28,7 @@ worst as (
     from judged
     qualify row_number() over (
         partition by person_case_id, stage
-        order by breached desc, measured_to - deadline desc, occurrence desc
+        order by breached desc, {{ days_between('deadline', 'measured_to') }} desc, occurrence desc
     ) = 1
 )
 
@@ -47,15 +47,16 @@ select
     w.stage_end,
     w.base_limit,
     w.extension_count as extensions_applied,
-    to_json(w.extension_evidence) as extension_evidence,
+    {{ json_text('w.extension_evidence') }} as extension_evidence,
     w.applied_limit,
     w.deadline,
     w.in_custody,
     w.as_of_date,
-    w.measured_to - w.stage_start as days_used,
+    {{ days_between('w.stage_start', 'w.measured_to') }} as days_used,
     w.breached,
-    case when w.breached then w.measured_to - w.deadline else 0 end as days_overdue,
-    to_json(w.evidence) as evidence,
+    case when w.breached then {{ days_between('w.deadline', 'w.measured_to') }} else 0 end
+        as days_overdue,
+    {{ json_text('w.evidence') }} as evidence,
     pc.sealed,
     w.article
 from worst as w

@@ -1,3 +1,4 @@
+{{ config(materialized=view_or_table()) }}  -- a table on Spark: macros/cross_db/incremental.sql
 with
 
 source as (
