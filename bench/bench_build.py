@@ -1,0 +1,95 @@
+"""Warehouse build cost: a full dbt build versus the next day's incremental build (a ratio).
+
+    cd /work/main && PYTHONPATH=src .venv/bin/python bench/bench_build.py [persons] [days]
+
+Synthetic departments are generated for ``days`` business days. Every batch but the last
+day's is ingested and built from an empty warehouse (the full build: start_build, dbt build,
+publish). Then the last day's batches are ingested and the next build starts from the
+published one, as the build DAG does each morning (the incremental build). The ratio is
+incremental / full: what one day costs relative to rebuilding everything. Ingestion is timed
+apart and not in either build. A benchmark prints numbers; it never fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from shared_exchange import SOURCES
+from shared_exchange.config import Settings, load_settings
+
+log = logging.getLogger("bench_build")
+# seeds, then every model and data test in dependency order: what the build DAG runs
+DBT_BUILD = ["build"]
+
+
+def _ingest(settings: Settings, up_to: dt.date | None) -> tuple[int, float]:
+    from shared_exchange.ingest.load import ingest_source
+
+    started = time.perf_counter()
+    rows = sum(r.delivered for s in SOURCES for r in ingest_source(settings, s, up_to=up_to))
+    return rows, time.perf_counter() - started
+
+
+def _build(settings: Settings, run_id: str) -> tuple[float, dict[str, int]]:
+    """start_build → dbt build → publish (gates are bench_gates' business); seconds, rows."""
+    import duckdb
+
+    from shared_exchange.quality import publish as pub
+    from shared_exchange.warehouse.dbt import run_dbt
+
+    started = time.perf_counter()
+    build = pub.start_build(settings, run_id)
+    run_dbt(DBT_BUILD, settings, build.path)
+    pub.publish(settings, build, require_gates=False)
+    seconds = time.perf_counter() - started
+    con = duckdb.connect(str(build.path), read_only=True)
+    try:
+        rows = {m: con.execute(f"select count(*) from {m}").fetchone()[0]
+                for m in ("person_cases", "case_events", "time_limit_checks")}
+    finally:
+        con.close()
+    return seconds, rows
+
+
+def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
+    """Full build of days 1..N-1, then the incremental build after day N; seconds and ratio."""
+    from shared_exchange.synth import generate
+
+    home = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    try:
+        settings = load_settings(home)
+        started = time.perf_counter()
+        summary = generate(settings, persons=persons, days=max(days, 2), seed=seed)
+        generate_s = time.perf_counter() - started
+        last = max(dt.date.fromisoformat(p.name) for s in SOURCES
+                   for p in (settings.landing / s).iterdir())
+        rows_before, ingest_before_s = _ingest(settings, last - dt.timedelta(days=1))
+        full_s, full_rows = _build(settings, "bench_full")
+        rows_day, ingest_day_s = _ingest(settings, None)
+        incremental_s, inc_rows = _build(settings, "bench_incremental")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return {
+        "persons": persons, "person_cases": summary.person_cases, "days": max(days, 2),
+        "generate_s": round(generate_s, 2),
+        "ingested_rows_full": rows_before, "ingest_full_s": round(ingest_before_s, 2),
+        "ingested_rows_last_day": rows_day, "ingest_last_day_s": round(ingest_day_s, 2),
+        "full_build_s": round(full_s, 2), "incremental_build_s": round(incremental_s, 2),
+        "ratio_incremental_to_full": round(incremental_s / full_s, 3),
+        "rows_after_full": full_rows, "rows_after_incremental": inc_rows,
+    }
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    d = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    sys.stdout.write(json.dumps(run(n, d), indent=2) + "\n")

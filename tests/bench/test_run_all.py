@@ -1,0 +1,60 @@
+"""The bench suite's arithmetic (always) and one tiny end-to-end run (opt-in, slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import suite
+
+from shared_exchange.config import PROJECT_ROOT
+
+
+def test_exponent_says_linear_sublinear_and_superlinear():
+    assert suite.exponent(10.0, 100.0, 100_000, 1_000_000) == pytest.approx(1.0)
+    assert suite.exponent(10.0, 10.0, 100_000, 1_000_000) == pytest.approx(0.0)
+    assert suite.exponent(1.0, 100.0, 10, 100) == pytest.approx(2.0)
+    assert suite.exponent(0.0, 5.0, 10, 100) is None
+
+
+def test_growth_of_a_throughput_is_the_growth_of_its_time():
+    rows = [{"area": "crypto", "name": "encrypt", "unit": "/s", "baseline_label": "bare",
+             "measured_label": "ours", "baseline": 1000.0, "measured": 500.0, "ratio": 0.5}]
+    slower = [{**rows[0], "baseline": 1000.0, "measured": 250.0}]
+    g = suite.growth(rows, slower, 10, 100)["crypto: encrypt"]
+    assert g["baseline_exponent"] == pytest.approx(1.0)  # same rate, 10× the work
+    assert g["measured_exponent"] == pytest.approx(1.0 + 0.30103, abs=1e-4)  # rate halved
+
+
+def test_each_area_reader_accepts_the_shape_its_module_returns():
+    build = {"ingested_rows_last_day": 10, "full_build_s": 20.0, "incremental_build_s": 5.0,
+             "ratio_incremental_to_full": 0.25}
+    [m] = suite.metrics("build", build)
+    assert (m.baseline, m.measured, m.ratio) == (20.0, 5.0, 0.25)
+    gates = {"build_without_gates_s": 10.0, "gates_s": 5.0, "ratio_gated_to_ungated": 1.5}
+    assert suite.metrics("gates", gates)[0].measured == 15.0
+    with pytest.raises(KeyError):
+        suite.metrics("build", {"full_build_s": 1.0})  # a changed shape is reported, not hidden
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("SHARED_EXCHANGE_BENCH_SMOKE") != "1",
+                    reason="opt-in: set SHARED_EXCHANGE_BENCH_SMOKE=1 (about 2-4 minutes)")
+def test_run_all_smoke(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "run_all.py"), "--persons", "60",
+         "--persons", "120", "--days", "2", "--areas", "crypto,build,gateway", "--out", str(out)],
+        capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    for n in ("60", "120"):
+        for area in ("crypto", "build", "gateway"):
+            result = report["results"][n][area]
+            assert result["status"] == "ok", result
+            assert result["peak_rss_mb"] > 0 and result["metrics"]
+    assert "build: dbt build s" in report["growth"]
+    assert "ratio" in proc.stdout and "peak RSS" in proc.stdout
