@@ -32,20 +32,52 @@ def keys_list(home: Home = None) -> None:
 
 
 @keys_app.command("rotate")
-def keys_rotate(home: Home = None, actor: Actor = "") -> None:
-    """New primary field keys, re-encrypt every raw and quarantine file, retire the old keys.
+def keys_rotate(
+    home: Home = None,
+    actor: Actor = "",
+    purpose: Annotated[str, typer.Option(
+        help="all (default), field (dataset+period keys) or person (one key per person).")
+    ] = "all",
+) -> None:
+    """New primary keys, re-encrypt every raw and quarantine file, retire the old keys.
 
     Files are rewritten one by one with an atomic replace, so readers never see a half file.
+    The token key is never rotated here (that would re-tokenise everything).
     """
     from shared_exchange.audit import record_event
-    from shared_exchange.security import rotate_and_reencrypt
+    from shared_exchange.security.rotation import ROTATABLE, rotate_and_reencrypt
+
+    if purpose not in ROTATABLE:
+        raise typer.BadParameter(f"one of {', '.join(ROTATABLE)}", param_hint="--purpose")
+    actor = actor or getpass.getuser()
+    settings = load_settings(home)
+    with console.status(f"rotating {purpose} keys and re-encrypting …"):
+        report = rotate_and_reencrypt(settings, purpose=purpose)
+    record_event(settings, "key.rotated", actor=actor, role="security_officer",
+                 decision="allowed", reason=f"keys rotate --purpose {purpose}",
+                 **_report_fields(report))
+    console.print(report)
+    if report.errors:
+        console.print(f"[yellow]{len(report.errors)} value(s) or file(s) were left for the "
+                      "next run; their old keys stay enabled[/]")
+
+
+@keys_app.command("rotate-kek")
+def keys_rotate_kek(home: Home = None, actor: Actor = "") -> None:
+    """New key-encryption key: re-wrap every data key, then remove the old KEK file.
+
+    Data keys and ciphertexts do not change, so readers and ingestion keep running.
+    """
+    from shared_exchange.audit import record_event
+    from shared_exchange.security.rotation import rotate_kek
 
     actor = actor or getpass.getuser()
     settings = load_settings(home)
-    with console.status("rotating and re-encrypting …"):
-        report = rotate_and_reencrypt(settings)
+    with console.status("re-wrapping data keys under a new KEK …"):
+        report = rotate_kek(settings)
     record_event(settings, "key.rotated", actor=actor, role="security_officer",
-                 decision="allowed", reason="keys rotate", **_report_fields(report))
+                 decision="allowed", reason="keys rotate-kek", purpose="kek",
+                 **_report_fields(report))
     console.print(report)
 
 

@@ -213,3 +213,48 @@ def test_threads_share_one_keyring(settings):
     with ThreadPoolExecutor(4) as pool:
         for got in pool.map(work, range(8)):
             assert got == values + values
+
+
+def test_store_from_before_versions_is_migrated(settings):
+    """A person-key store and wraps made before key versions and KEK ids still work."""
+    import sqlite3
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    kek = LocalFileKMS(settings.keys / "kek.key")
+    clear = os.urandom(32)
+    nonce = os.urandom(12)
+    old_wrap = b"\x01" + nonce + AESGCM((settings.keys / "kek.key").read_bytes()).encrypt(
+        nonce, clear, b"pold")
+    path = settings.keys / "person_keys.sqlite"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE person_keys (key_id TEXT PRIMARY KEY, id_token TEXT NOT NULL,
+                algorithm TEXT NOT NULL, state TEXT NOT NULL, wrapped BLOB,
+                created_at TEXT NOT NULL, destroyed_at TEXT);
+            CREATE UNIQUE INDEX person_keys_live ON person_keys (id_token, algorithm)
+                WHERE state = 'enabled';
+            CREATE TABLE destroyed_log (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                key_id TEXT NOT NULL);
+        """)
+        db.execute("INSERT INTO person_keys VALUES ('pold', 't1', 'aes-256-gcm', 'enabled', ?, "
+                   "'2022-01-01', NULL)", (old_wrap,))
+    ring = open_keyring(settings, kms=kek, cached=False)
+    assert ring.data_key("pold") == clear
+    assert ring.person_key_id("t1") == "pold" and ring.record("pold").primary
+    assert ring.rotate_persons() == 1
+    new = ring.person_key_id("t1")
+    assert new != "pold" and ring.persons.lookup(new).version == 2
+    assert ring.record("pold").state == "enabled" and not ring.record("pold").primary
+
+
+def test_wrapped_keys_name_their_kek(settings):
+    from shared_exchange.security.kms import wrapped_by
+
+    kms = LocalFileKMS(settings.home / "k.kek")
+    wrapped = kms.wrap(b"k" * 32, key_id="k1")
+    assert wrapped_by(wrapped) == kms.kek_id
+    tampered = wrapped[:1] + b"0" * 16 + wrapped[17:]
+    with pytest.raises(KeyringError, match="cannot unwrap"):
+        kms.unwrap(tampered, key_id="k1")

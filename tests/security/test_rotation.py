@@ -13,6 +13,7 @@ from shared_exchange.identity import make_id
 from shared_exchange.security import (
     FieldEncryptor,
     KeyDestroyedError,
+    KeyringError,
     Tokenizer,
     field_aad,
     key_id_of,
@@ -160,3 +161,132 @@ def test_shred_person_erases_only_that_person(settings):
     blob = enc.encrypt("一", aad=aad, scope=SCOPE, subject=tokens[victim])
     assert key_id_of(blob) not in destroyed and enc.decrypt(blob, aad=aad) == "一"
     assert shred_person(settings, "no-such-token") == []
+
+
+def _person_states(settings: Settings) -> dict[str, int]:
+    return open_keyring(settings, cached=False).person_key_stats()
+
+
+def test_person_rotation_gives_every_person_a_new_version(settings):
+    ids, names, tokens = _write_raw(settings)
+    ring = open_keyring(settings)
+    old_person = set(ring.person_keys(tokens).values())
+    before = pq.read_table(settings.raw / "police" / "suspects" / f"{BATCH}.parquet")
+
+    report = rotate_and_reencrypt(settings, purpose="person")
+
+    assert report.new_keys == [] and report.new_person_keys == len(ids)
+    assert report.values_reencrypted == len(ids) and report.errors == []
+    assert report.retired_person_keys == len(ids) and report.person_keys_still_referenced == 0
+    after, got_ids, got_names = _read_back(settings, FieldEncryptor(ring))
+    assert (got_ids, got_names) == (ids, names)
+    new_ids = {key_id_of(b) for b in after.column("name_enc").to_pylist()}
+    assert new_ids.isdisjoint(old_person) and len(new_ids) == len(ids)
+    assert all(ring.record(k).primary for k in new_ids)
+    assert {ring.record(k).state for k in old_person} == {"disabled"}
+    # Field-key blobs were not touched by a person rotation.
+    assert after.column("id_number_enc").to_pylist() == before.column("id_number_enc").to_pylist()
+    assert _person_states(settings) == {"enabled": len(ids), "disabled": len(ids)}
+    # New values of a person use the new version.
+    aad = field_aad("police", "suspects", "name", "b2/f/1")
+    blob = FieldEncryptor(ring).encrypt("一", aad=aad, scope=SCOPE, subject=tokens[0])
+    assert key_id_of(blob) in new_ids
+
+
+def test_other_processes_pick_up_new_person_primaries(settings):
+    _, _, tokens = _write_raw(settings, n=3)
+    writer = open_keyring(settings, cached=False)
+    writer.POLL_SECONDS = 0.0
+    enc = FieldEncryptor(writer)
+    aad = field_aad("police", "suspects", "name", "b2/f/1")
+    old = key_id_of(enc.encrypt("一", aad=aad, scope=SCOPE, subject=tokens[0]))
+    rotate_and_reencrypt(settings, purpose="person", keyring=open_keyring(settings, cached=False))
+    blob = enc.encrypt("一", aad=aad, scope=SCOPE, subject=tokens[0])
+    assert key_id_of(blob) != old and writer.record(key_id_of(blob)).primary
+    assert enc.decrypt(blob, aad=aad) == "一"
+
+
+def test_rotate_all_with_a_shredded_person_keeps_them_erased(settings):
+    ids, names, tokens = _write_raw(settings)
+    rotate_and_reencrypt(settings, purpose="person")  # the victim now has two versions
+    destroyed = shred_person(settings, tokens[1])
+    assert len(destroyed) == 2  # every version of their key
+    report = rotate_and_reencrypt(settings, purpose="all")
+    assert report.errors == [] and len(report.new_keys) == 1
+    # The shredded person has no enabled key left to rotate.
+    assert report.new_person_keys == len(ids) - 1
+    ring = open_keyring(settings, cached=False)
+    _, got_ids, got_names = _read_back(settings, FieldEncryptor(ring), destroyed_as=None)
+    assert got_ids == ids
+    assert got_names == [None if i == 1 else n for i, n in enumerate(names)]
+    t = pq.read_table(settings.raw / "police" / "suspects" / f"{BATCH}.parquet")
+    for blob in t.column("name_enc").to_pylist() + t.column("id_number_enc").to_pylist():
+        rec = ring.record(key_id_of(blob))
+        assert rec.primary or rec.state == "destroyed"
+
+
+def test_rotate_kek_rewraps_everything_and_removes_the_old_kek(settings, tmp_path):
+    from shared_exchange.security import LocalFileKMS
+    from shared_exchange.security.kms import wrapped_by
+    from shared_exchange.security.rotation import rotate_kek
+
+    ids, names, tokens = _write_raw(settings)
+    kek_path = settings.keys / "kek.key"
+    old_kek = kek_path.read_bytes()
+    stale = open_keyring(settings, cached=False)  # another process, opened before
+    stale.POLL_SECONDS = 0.0
+
+    report = rotate_kek(settings, keyring=open_keyring(settings, cached=False))
+
+    assert report.old_kek_removed and report.old_kek_id != report.new_kek_id
+    assert report.keyring_keys_rewrapped == 2  # field + token key
+    assert report.person_keys_rewrapped == len(ids)
+    assert kek_path.read_bytes() != old_kek
+    assert not (settings.keys / "kek.key.next").exists()
+    assert oct(kek_path.stat().st_mode & 0o777) == "0o600"
+    fresh = open_keyring(settings, cached=False)
+    assert fresh.kms.kek_ids == {report.new_kek_id}
+    assert _read_back(settings, FieldEncryptor(fresh))[1:] == (ids, names)
+    with sqlite_rows(settings) as rows:
+        assert {wrapped_by(w) for (w,) in rows} == {report.new_kek_id}
+    # The old KEK opens nothing any more.
+    old_file = tmp_path / "old.kek"
+    old_file.write_bytes(old_kek)
+    old_file.chmod(0o600)
+    with pytest.raises(KeyringError, match="KEK"):
+        open_keyring(settings, kms=LocalFileKMS(old_file), cached=False)
+    # No downtime: a keyring opened before the rotation still reads and makes new keys,
+    # and they are wrapped by the new KEK.
+    assert _read_back(settings, FieldEncryptor(stale))[1:] == (ids, names)
+    new_key = stale.person_key_id("someone-new")
+    assert wrapped_by(stale.persons.lookup(new_key).wrapped) == report.new_kek_id
+    assert open_keyring(settings, cached=False).data_key(new_key) == stale.data_key(new_key)
+
+
+def test_rotate_kek_catches_keys_made_by_a_process_with_the_old_kek(settings):
+    from shared_exchange.security.kms import wrapped_by
+    from shared_exchange.security.rotation import rotate_kek
+
+    _write_raw(settings, n=2)
+    stale = open_keyring(settings, cached=False)
+    ring = open_keyring(settings, cached=False)
+    ring.kms.begin_rotation()  # a rotation that crashed right after writing the new KEK
+    late = stale.person_key_id("late-person")  # wrapped by the old KEK
+    assert wrapped_by(stale.persons.lookup(late).wrapped) == ring.kms.base_kek_id
+    report = rotate_kek(settings, keyring=ring)
+    assert report.person_keys_rewrapped == 3
+    assert open_keyring(settings, cached=False).data_key(late) == stale.data_key(late)
+
+
+def sqlite_rows(settings: Settings):
+    import contextlib
+    import sqlite3
+
+    @contextlib.contextmanager
+    def rows():
+        db = sqlite3.connect(settings.keys / "person_keys.sqlite")
+        try:
+            yield db.execute("SELECT wrapped FROM person_keys WHERE wrapped IS NOT NULL")
+        finally:
+            db.close()
+    return rows()

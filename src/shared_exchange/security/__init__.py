@@ -28,7 +28,12 @@ from shared_exchange.security.fields import (
 )
 from shared_exchange.security.keyring import KeyRecord, Keyring, open_keyring
 from shared_exchange.security.kms import KeyEncryptionKey, LocalFileKMS
-from shared_exchange.security.rotation import RotationReport, rotate_and_reencrypt, shred_person
+from shared_exchange.security.rotation import (
+    RotationReport,
+    rotate_and_reencrypt,
+    shred_person,
+)
+from shared_exchange.security.rotation_kek import KekRotationReport, rotate_kek
 from shared_exchange.security.tokens import MAC_NAMES, TOKEN_KINDS, Tokenizer
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "FieldEncryptor",
     "KeyDestroyedError",
     "KeyDisabledError",
+    "KekRotationReport",
     "KeyEncryptionKey",
     "KeyNotFoundError",
     "KeyRecord",
@@ -57,6 +63,7 @@ __all__ = [
     "open_keyring",
     "quarantine_aad",
     "rotate_and_reencrypt",
+    "rotate_kek",
     "shred_person",
     "suite_for",
 ]

@@ -24,7 +24,12 @@ from shared_exchange.security.aead import (
     suite_by_id,
     suite_for,
 )
-from shared_exchange.security.errors import DecryptionError, KeyDestroyedError
+from shared_exchange.security.errors import (
+    DecryptionError,
+    KeyDestroyedError,
+    KeyNotFoundError,
+    SecurityError,
+)
 from shared_exchange.security.keyring import Keyring
 
 log = logging.getLogger(__name__)
@@ -194,12 +199,8 @@ class FieldEncryptor:
     def is_current(self, blob: bytes) -> bool:
         """True when re-encrypting would not change the blob's key or cipher."""
         _, key_id, suite_id = parse_header(blob)
-        if suite_id != self.suite.suite_id:
-            return False
-        if key_id.startswith("p"):
-            return True  # person keys are not rotated (destroy_person erases instead)
         rec = self.keyring.record(key_id)
-        return rec.primary and rec.algorithm == self.cipher
+        return suite_id == self.suite.suite_id and rec.primary and rec.algorithm == self.cipher
 
     def reencrypt(self, blob: bytes, *, aad: str) -> bytes:
         """The blob under the current primary of its scope (or its subject's key)."""
@@ -213,3 +214,50 @@ class FieldEncryptor:
         if rec.purpose != "field":
             raise DecryptionError(f"key {key_id} is a {rec.purpose} key, not a field key")
         return self.encrypt(plain, aad=aad, scope=rec.scope)
+
+    def reencrypt_many(self, blobs: Sequence[bytes | None], aads: Sequence[str]
+                       ) -> tuple[list[bytes | None], int, list[tuple[int, str]]]:
+        """A column under current keys: (blobs, how many changed, [(row index, error)]).
+
+        Key states are read once per distinct key and new primaries resolved per column,
+        so a column of many persons costs a few batched queries, not one per value. Blobs
+        under a destroyed key stay as they are (erased); errors name no value.
+        """
+        self._fresh()
+        parsed = [None if b is None else parse_header(b) for b in blobs]
+        recs = self.keyring.records_for({p[1] for p in parsed if p is not None})
+        targets: dict[str, tuple[str, str]] = {}  # stale key id → (purpose, scope)
+        for key_id, rec in recs.items():
+            # A key has one algorithm, so its blobs' cipher is current when the key is.
+            if rec.state == "destroyed" or (rec.primary and rec.algorithm == self.cipher):
+                continue
+            targets[key_id] = (rec.purpose, rec.scope)
+        subjects = [s for purpose, s in targets.values() if purpose == "person"]
+        new_person = self.keyring.person_keys(subjects, algorithm=self.cipher) if subjects else {}
+        self.keyring.preload(targets)
+        self._fresh()
+        out, changed, failed = list(blobs), 0, []
+        seal = self.suite.seal
+        for i, p in enumerate(parsed):
+            if p is None or (p[1] in recs and p[1] not in targets):
+                continue
+            header, key_id, sid = p
+            try:
+                if key_id not in recs:
+                    raise KeyNotFoundError(f"no key {key_id!r}")
+                purpose, scope = targets[key_id]
+                if purpose == "person":
+                    new_header, prepared = self._entry(new_person[scope], self.suite)
+                elif purpose == "field":
+                    new_header, prepared = self._scope_entry(scope)
+                else:
+                    raise DecryptionError(f"key {key_id} is a {purpose} key, not a field key")
+                suite = suite_by_id(sid)
+                _, old = self._entry(key_id, suite)
+                aad = aads[i].encode("utf-8")
+                plain = suite.open(old, bytes(blobs[i][len(header):]), header + aad)
+                out[i] = new_header + seal(prepared, plain, new_header + aad)
+                changed += 1
+            except SecurityError as exc:
+                failed.append((i, type(exc).__name__))
+        return out, changed, failed

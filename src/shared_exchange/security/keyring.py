@@ -10,14 +10,12 @@ changes (rotation, retirement, destruction) are picked up within ``POLL_SECONDS`
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,47 +26,33 @@ from shared_exchange.security.errors import (
     KeyNotFoundError,
     KeyringError,
 )
+from shared_exchange.security.key_records import (
+    KEY_BYTES,
+    PURPOSES,
+    STATES,
+    TOKEN_SCOPE,
+    KeyRecord,
+    new_key_id,
+    now,
+)
 from shared_exchange.security.keyring_file import KeyringFile, Stamp
-from shared_exchange.security.kms import KeyEncryptionKey, LocalFileKMS
+from shared_exchange.security.keyring_persons import PersonKeysMixin, person_record
+from shared_exchange.security.kms import KeyEncryptionKey, LocalFileKMS, wrapped_by
 from shared_exchange.security.person_keys import PersonKeyStore
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("field", "token", "person")
-STATES = ("enabled", "disabled", "destroyed")
-KEY_BYTES = {"aes-256-gcm": 32, "sm4-gcm": 16, "hmac-sha256": 32, "hmac-sm3": 32}
-TOKEN_SCOPE = "join"  # the one stable token key: rotating it re-tokenises everything
+__all__ = ["KEY_BYTES", "PURPOSES", "STATES", "TOKEN_SCOPE", "KeyRecord", "Keyring",
+           "open_keyring"]
+
 _FORMAT = 1
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """What reports may show about a key: never its material."""
-
-    key_id: str
-    purpose: str
-    scope: str
-    algorithm: str
-    state: str
-    created_at: str
-    retired_at: str | None = None
-    destroyed_at: str | None = None
-    primary: bool = False
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _new_key_id(prefix: str) -> str:
-    return prefix + os.urandom(10).hex()
 
 
 def _primary_slot(purpose: str, scope: str, algorithm: str) -> str:
     return f"{purpose}|{scope}|{algorithm}"
 
 
-class Keyring:
+class Keyring(PersonKeysMixin):
     """Envelope keys for one deployment (see module docstring for the concurrency rules)."""
 
     POLL_SECONDS = 1.0
@@ -83,7 +67,7 @@ class Keyring:
     ) -> None:
         self.keys_dir = Path(keys_dir)
         self.path = self.keys_dir / "keyring.json"
-        self.file = KeyringFile(self.keys_dir, kms.kek_id)
+        self.file = KeyringFile(self.keys_dir, kms)
         self.kms = kms
         self.default_algorithm = {"field": cipher, "person": cipher, "token": token_mac}
         self.persons = PersonKeyStore(self.keys_dir / "person_keys.sqlite", kms)
@@ -127,8 +111,10 @@ class Keyring:
             return
         self._next_poll = now + self.POLL_SECONDS
         self._reload()
-        gone = self.persons.destroyed_since_last_poll()
-        if gone:
+        gone, moved = self.persons.changes_since_last_poll()
+        if moved:  # rotated or retired elsewhere: re-resolve primaries and states
+            self._forget_person_choices()
+        elif gone:
             for key_id in gone:
                 self._cache.pop(key_id, None)
             gone_set = set(gone)
@@ -160,8 +146,21 @@ class Keyring:
         row = self.persons.lookup(key_id) if key_id.startswith("p") else None
         if row is None:
             raise KeyNotFoundError(f"no key {key_id!r} in keyring {self.keys_dir}")
-        return KeyRecord(key_id, "person", row.id_token, row.algorithm, row.state, "",
-                         primary=row.state == "enabled")
+        return person_record(row)
+
+    def records_for(self, key_ids: Iterable[str]) -> dict[str, KeyRecord]:
+        """Records of many keys at once (person keys in batches of 500); unknown ids absent."""
+        self._reload()
+        out: dict[str, KeyRecord] = {}
+        person_ids = []
+        for key_id in dict.fromkeys(key_ids):
+            entry = self._doc["keys"].get(key_id)
+            if entry is not None:
+                out[key_id] = self._record(key_id, entry)
+            elif key_id.startswith("p"):
+                person_ids.append(key_id)
+        out.update((r.key_id, person_record(r)) for r in self.persons.lookup_many(person_ids))
+        return out
 
     def person_key_stats(self) -> dict[str, int]:
         return self.persons.stats()
@@ -176,11 +175,11 @@ class Keyring:
         return algo
 
     def _add_key(self, doc: dict[str, Any], purpose: str, scope: str, algorithm: str) -> str:
-        key_id = _new_key_id("k")
+        key_id = new_key_id("k")
         wrapped = self.kms.wrap(os.urandom(KEY_BYTES[algorithm]), key_id=key_id)
         doc["keys"][key_id] = {
             "purpose": purpose, "scope": scope, "algorithm": algorithm, "state": "enabled",
-            "created_at": _now(), "retired_at": None, "destroyed_at": None,
+            "created_at": now(), "retired_at": None, "destroyed_at": None,
             "wrapped": base64.b64encode(wrapped).decode("ascii"),
         }
         doc["primaries"][_primary_slot(purpose, scope, algorithm)] = key_id
@@ -221,7 +220,7 @@ class Keyring:
     def rotate(self, purpose: str, scope: str | None = None) -> list[KeyRecord]:
         """New primaries for ``purpose`` (one scope or all); old keys still decrypt."""
         if purpose == "person":
-            raise ValueError("person keys are not rotated; destroy_person erases one person")
+            raise ValueError("person keys rotate with rotate_persons(); one key per person")
         new_ids: list[str] = []
         with self._locked() as doc:
             slots = [s.split("|", 2) for s in doc["primaries"]]
@@ -250,7 +249,7 @@ class Keyring:
             if key_id in doc["primaries"].values():
                 raise KeyringError(f"key {key_id} is a primary; rotate its scope first")
             if entry["state"] == "enabled":
-                entry.update(state="disabled", retired_at=_now())
+                entry.update(state="disabled", retired_at=now())
         self._set_state(key_id, change)
 
     def enable(self, key_id: str) -> None:
@@ -270,7 +269,7 @@ class Keyring:
             return
 
         def change(doc: dict[str, Any], entry: dict[str, Any]) -> None:
-            entry.update(state="destroyed", destroyed_at=_now(), wrapped=None)
+            entry.update(state="destroyed", destroyed_at=now(), wrapped=None)
             slot = _primary_slot(entry["purpose"], entry["scope"], entry["algorithm"])
             if doc["primaries"].get(slot) == key_id:
                 del doc["primaries"][slot]
@@ -304,51 +303,21 @@ class Keyring:
         self._cache[key_id] = key
         return key
 
-    def preload(self, key_ids: Iterable[str]) -> None:
-        """Unwrap many person keys with one query per 500 (decrypting a whole column)."""
-        wanted = [k for k in dict.fromkeys(key_ids) if k.startswith("p") and k not in self._cache]
-        for row in self.persons.lookup_many(wanted):
-            if row.state == "enabled" and row.wrapped is not None:
-                self._cache[row.key_id] = self.kms.unwrap(row.wrapped, key_id=row.key_id)
-
-    # -- person keys --
-    def person_keys(self, tokens: Iterable[str], *, algorithm: str | None = None
-                    ) -> dict[str, str]:
-        """id token → person key id for a whole column, creating missing keys in one go."""
-        algo = self._algorithm("person", algorithm)
-        self.poll()
-        wanted = list(dict.fromkeys(tokens))
-        out = {t: k for t in wanted if (k := self._person_ids.get((t, algo))) is not None}
-        missing = [t for t in wanted if t not in out]
-        if missing:
-            mine: dict[str, bytes] = {}
-            found = self.persons.ensure(
-                missing, algo, lambda: os.urandom(KEY_BYTES[algo]), lambda: _new_key_id("p"),
-                mine,
-            )
-            for token, (key_id, wrapped) in found.items():
-                if key_id not in self._cache:
-                    key = mine.get(key_id) or self.kms.unwrap(wrapped, key_id=key_id)
-                    self._cache[key_id] = key
-                self._person_ids[(token, algo)] = key_id
-                out[token] = key_id
-        return out
-
-    def person_key_id(self, id_token: str, *, algorithm: str | None = None) -> str:
-        return self.person_keys([id_token], algorithm=algorithm)[id_token]
-
-    def destroy_person(self, id_token: str) -> list[str]:
-        """Crypto-shred one person: wipe all their key material; returns the key ids."""
-        ids = self.persons.destroy_token(id_token)
-        for key_id in ids:
-            self._forget(key_id)
-        log.warning("crypto-shredded %d person key(s): %s", len(ids), ", ".join(ids))
-        return ids
-
-    def _forget(self, key_id: str) -> None:
-        self._cache.pop(key_id, None)
-        self._person_ids = {k: v for k, v in self._person_ids.items() if v != key_id}
-        self.generation += 1
+    def rewrap(self) -> tuple[int, int]:
+        """Re-wrap every data key under the KMS's current KEK; (keyring, person) counts."""
+        target, n = self.kms.kek_id, 0
+        with self._locked() as doc:
+            for key_id, entry in doc["keys"].items():
+                if not entry.get("wrapped"):
+                    continue
+                wrapped = base64.b64decode(entry["wrapped"])
+                if wrapped_by(wrapped) != target:
+                    key = self.kms.unwrap(wrapped, key_id=key_id)
+                    entry["wrapped"] = base64.b64encode(
+                        self.kms.wrap(key, key_id=key_id)).decode("ascii")
+                    n += 1
+            doc["kek_id"] = target
+        return n, self.persons.rewrap(self.kms)
 
 
 _OPEN: dict[tuple[int, Path, str, str], Keyring] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from shared_exchange.security.errors import KeyringError
-from shared_exchange.security.kms import check_private_file
+from shared_exchange.security.kms import KeyEncryptionKey, check_private_file, fsync_dir
 
 Stamp = tuple[int, int, int]
 
@@ -19,11 +19,11 @@ Stamp = tuple[int, int, int]
 class KeyringFile:
     """``keys/keyring.json`` plus ``keys/keyring.lock`` (fcntl.flock) for writers."""
 
-    def __init__(self, keys_dir: Path, kek_id: str) -> None:
+    def __init__(self, keys_dir: Path, kms: KeyEncryptionKey) -> None:
         self.dir = keys_dir
         self.path = keys_dir / "keyring.json"
         self.lock_path = keys_dir / "keyring.lock"
-        self.kek_id = kek_id
+        self.kms = kms
 
     def stamp(self) -> Stamp | None:
         """Changes whenever another process replaces the file (inode, mtime, size)."""
@@ -39,11 +39,7 @@ class KeyringFile:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise KeyringError(f"keyring {self.path} is unreadable ({exc}); restore it") from exc
-        if doc.get("kek_id") != self.kek_id:
-            raise KeyringError(
-                f"keyring {self.path} was wrapped by KEK {doc.get('kek_id')!r} but the "
-                f"configured KEK is {self.kek_id!r}: point at the matching KEK file."
-            )
+        check_kek(self.kms, doc.get("kek_id"), str(self.path))
         return doc
 
     @contextmanager
@@ -68,8 +64,27 @@ class KeyringFile:
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
-        dir_fd = os.open(self.dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(self.dir)
+
+
+def check_kek(kms: KeyEncryptionKey, kek_id: str | None, where: str) -> None:
+    """Refuse a key store wrapped by a KEK this KMS does not hold (after one reload).
+
+    A reload picks up a KEK rotation another process made; a store wrapped by a
+    different KEK altogether stays refused.
+    """
+    if kek_id is None or kek_id in _known(kms):
+        return
+    reload = getattr(kms, "reload", None)
+    if reload is not None:
+        reload()
+        if kek_id in _known(kms):
+            return
+    raise KeyringError(
+        f"{where} was wrapped by KEK {kek_id!r} but the configured KEK is "
+        f"{kms.kek_id!r}: point at the matching KEK file."
+    )
+
+
+def _known(kms: KeyEncryptionKey) -> frozenset[str]:
+    return getattr(kms, "kek_ids", frozenset({kms.kek_id}))

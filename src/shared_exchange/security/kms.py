@@ -23,7 +23,9 @@ from shared_exchange.security.errors import KeyringError
 log = logging.getLogger(__name__)
 
 KEK_BYTES = 32
-_WRAP_FORMAT = b"\x01"
+_WRAP_FORMAT = b"\x01"  # nonce | ct (KEK implied)
+_WRAP_V2 = b"\x02"  # KEK id (16 ASCII hex) | nonce | ct
+_KEK_ID_LEN = 16
 
 
 @runtime_checkable
@@ -72,39 +74,121 @@ def write_private_file_once(path: Path, data: bytes) -> bool:
 
 
 class LocalFileKMS:
-    """A 256-bit KEK in a local file with 0600 permissions, created on first use."""
+    """A 256-bit KEK in a local file with 0600 permissions, created on first use.
+
+    KEK rotation (``rotation_kek.rotate_kek``) puts the new KEK beside the old one in
+    ``<name>.next``; while it exists it is the one new keys are wrapped with and both
+    unwrap. Once every data key is re-wrapped it replaces the old file, which is gone.
+    Wrapped keys name the KEK that wrapped them, so either can be routed to its KEK.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.next_path = self.path.with_name(self.path.name + ".next")
         if not self.path.exists() and write_private_file_once(self.path, os.urandom(KEK_BYTES)):
             log.info("created key-encryption key file %s", self.path)
-        check_private_file(self.path, "KEK file")
-        kek = self.path.read_bytes()
+        self._keks: dict[str, AESGCM] = {}
+        self._base_id = self._kek_id = ""
+        self.reload()
+
+    def _load(self, path: Path) -> tuple[str, AESGCM]:
+        check_private_file(path, "KEK file")
+        kek = path.read_bytes()
         if len(kek) != KEK_BYTES:
             raise KeyringError(
-                f"KEK file {self.path} holds {len(kek)} bytes, expected {KEK_BYTES}: it is "
+                f"KEK file {path} holds {len(kek)} bytes, expected {KEK_BYTES}: it is "
                 "corrupt or not a KEK. Restore it from the key backup; never regenerate it "
                 "while ciphertexts exist (they would become unreadable)."
             )
-        self._aead = AESGCM(kek)
         # A public fingerprint, so a keyring can tell it was wrapped by another KEK.
-        self._kek_id = hashlib.sha256(b"shared-exchange kek-id\x00" + kek).hexdigest()[:16]
+        return hashlib.sha256(b"shared-exchange kek-id\x00" + kek).hexdigest()[:16], AESGCM(kek)
+
+    def reload(self) -> None:
+        """Re-read the KEK file(s): picks up a rotation another process started or finished."""
+        base_id, base = self._load(self.path)
+        keks = {base_id: base}
+        wrap_id = base_id
+        try:
+            next_id, nxt = self._load(self.next_path)
+        except FileNotFoundError:
+            pass
+        else:
+            keks[next_id], wrap_id = nxt, next_id
+        self._keks, self._base_id, self._kek_id = keks, base_id, wrap_id
 
     @property
     def kek_id(self) -> str:
+        """The KEK new keys are wrapped with (the next one while a rotation is under way)."""
         return self._kek_id
+
+    @property
+    def base_kek_id(self) -> str:
+        """The KEK in the main file (the old one while a rotation is under way)."""
+        return self._base_id
+
+    @property
+    def kek_ids(self) -> frozenset[str]:
+        return frozenset(self._keks)
 
     def wrap(self, data_key: bytes, *, key_id: str) -> bytes:
         nonce = os.urandom(12)
-        return _WRAP_FORMAT + nonce + self._aead.encrypt(nonce, data_key, key_id.encode())
+        kek_id = self._kek_id
+        sealed = self._keks[kek_id].encrypt(nonce, data_key, key_id.encode())
+        return _WRAP_V2 + kek_id.encode("ascii") + nonce + sealed
 
     def unwrap(self, wrapped: bytes, *, key_id: str) -> bytes:
-        if len(wrapped) < 1 + 12 + 16 or wrapped[:1] != _WRAP_FORMAT:
+        kek_id = wrapped_by(wrapped)
+        if kek_id is None and wrapped[:1] == _WRAP_FORMAT:  # before KEK ids: the base KEK
+            kek_id, body = self._base_id, wrapped[1:]
+        elif kek_id is not None:
+            body = wrapped[1 + _KEK_ID_LEN:]
+        else:
+            body = b""
+        if len(body) < 12 + 16:
             raise KeyringError(f"wrapped key {key_id} is malformed; restore the keyring backup")
+        if kek_id not in self._keks:
+            self.reload()  # another process may have rotated the KEK meanwhile
+        aead = self._keks.get(kek_id)
         try:
-            return self._aead.decrypt(wrapped[1:13], wrapped[13:], key_id.encode())
+            if aead is None:
+                raise InvalidTag
+            return aead.decrypt(body[:12], body[12:], key_id.encode())
         except InvalidTag:
             raise KeyringError(
                 f"cannot unwrap key {key_id}: the KEK at {self.path} is not the one that "
                 "wrapped it, or the keyring entry was altered. Restore the matching KEK."
             ) from None
+
+    # -- rotation of the KEK itself --
+    def begin_rotation(self) -> str:
+        """Create ``<name>.next`` (0600) unless a crashed rotation left one; its KEK id."""
+        if write_private_file_once(self.next_path, os.urandom(KEK_BYTES)):
+            log.info("created next key-encryption key file %s", self.next_path)
+        self.reload()
+        return self._kek_id
+
+    def finish_rotation(self) -> None:
+        """Replace the old KEK file by the next one (call only when nothing needs the old)."""
+        os.replace(self.next_path, self.path)
+        fsync_dir(self.path.parent)
+        self.reload()
+        log.info("key-encryption key rotated; the old KEK file is gone")
+
+
+def wrapped_by(wrapped: bytes) -> str | None:
+    """The KEK id a wrapped key names (None for the first format, which names none)."""
+    if wrapped[:1] != _WRAP_V2 or len(wrapped) < 1 + _KEK_ID_LEN:
+        return None
+    try:
+        return bytes(wrapped[1 : 1 + _KEK_ID_LEN]).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

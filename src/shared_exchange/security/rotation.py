@@ -2,9 +2,11 @@
 
 Rotation never breaks a reader: new primaries are added first (old keys keep decrypting),
 each Parquet file is rewritten to a temp file and swapped in with ``os.replace``, and an old
-key is retired only when a final scan finds no blob left under it. Run it while ingestion
-is paused for best results; a file that changes while it is being rewritten is left alone
-(its key stays enabled) and the next run picks it up.
+key is retired only when a final scan finds no blob left under it. Field keys (dataset +
+period) and person keys (one per person: a new version each) rotate the same way. Run it
+while ingestion is paused for best results; a file that changes while it is being
+rewritten is left alone (its key stays enabled) and the next run picks it up.
+KEK rotation (re-wrapping, no re-encryption) is in ``rotation_kek``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from shared_exchange.config import Settings
-from shared_exchange.security.errors import SecurityError
 from shared_exchange.security.fields import (
     FieldEncryptor,
     field_aad,
@@ -24,19 +25,31 @@ from shared_exchange.security.fields import (
     quarantine_aad,
 )
 from shared_exchange.security.keyring import Keyring, open_keyring
+from shared_exchange.security.rotation_kek import KekRotationReport, rotate_kek
+
+__all__ = ["ROTATABLE", "KekRotationReport", "RotationReport", "rotate_and_reencrypt",
+           "rotate_kek", "shred_person"]
 
 log = logging.getLogger(__name__)
 
 
+ROTATABLE = ("field", "person", "all")
+
+
 @dataclass
 class RotationReport:
+    """What a rotation did: key ids of field keys, counts for person keys (one per person)."""
+
     purpose: str
-    new_keys: list[str] = field(default_factory=list)
+    new_keys: list[str] = field(default_factory=list)  # field keys
     files_scanned: int = 0
     files_rewritten: int = 0
     values_reencrypted: int = 0
-    retired_keys: list[str] = field(default_factory=list)
-    still_referenced: list[str] = field(default_factory=list)  # old keys kept enabled
+    retired_keys: list[str] = field(default_factory=list)  # field keys
+    still_referenced: list[str] = field(default_factory=list)  # old field keys kept enabled
+    new_person_keys: int = 0
+    retired_person_keys: int = 0
+    person_keys_still_referenced: int = 0
     errors: list[str] = field(default_factory=list)  # where and what, never values
 
 
@@ -90,28 +103,14 @@ def _rewrite_file(path: Path, enc: FieldEncryptor, report: RotationReport) -> se
     stamp = _stamp(path)
     table = pq.read_table(path)
     enc_cols = [c for c in table.column_names if c.endswith("_enc")]
-    current: dict[bytes, bool] = {}  # header → already under the current key?
     changed = 0
     for col in enc_cols:
-        blobs = table.column(col).to_pylist()
-        stale = []
-        for i, blob in enumerate(blobs):
-            if blob is None:
-                continue
-            header = parse_header(blob)[0]
-            if header not in current:
-                current[header] = enc.is_current(blob)
-            if not current[header]:
-                stale.append(i)
-        if not stale:
+        blobs, n, failed = enc.reencrypt_many(table.column(col).to_pylist(),
+                                              _row_aads(table, col))
+        report.errors.extend(f"{path}: column {col}, row {i + 1}: {err}" for i, err in failed)
+        if not n:
             continue
-        aads = _row_aads(table, col)
-        for i in stale:
-            try:
-                blobs[i] = enc.reencrypt(blobs[i], aad=aads[i])
-                changed += 1
-            except SecurityError as exc:
-                report.errors.append(f"{path}: column {col}, row {i + 1}: {type(exc).__name__}")
+        changed += n
         idx = table.column_names.index(col)
         table = table.set_column(idx, table.field(idx), pa.array(blobs, type=table.field(idx).type))
     if changed:
@@ -131,22 +130,29 @@ def _rewrite_file(path: Path, enc: FieldEncryptor, report: RotationReport) -> se
 
 def rotate_and_reencrypt(settings: Settings, *, purpose: str = "field",
                          keyring: Keyring | None = None) -> RotationReport:
-    """Rotate field keys, re-encrypt the raw layer and quarantine, retire unused old keys."""
-    if purpose != "field":
+    """Rotate field keys, person keys or both (``"all"``), re-encrypt the raw layer and
+    quarantine, and retire (disable) old keys nothing references any more.
+
+    The token key is never rotated here: that re-tokenises every record and breaks joins.
+    """
+    if purpose not in ROTATABLE:
         raise ValueError(
-            f"rotate_and_reencrypt rotates field keys only, not {purpose!r}: rotating the "
+            f"rotate_and_reencrypt rotates {ROTATABLE}, not {purpose!r}: rotating the "
             "token key re-tokenises every record and breaks joins (use Keyring.rotate('token') "
             "and re-ingest deliberately)."
         )
     ring = keyring or open_keyring(settings)
     report = RotationReport(purpose)
-    report.new_keys = [r.key_id for r in ring.rotate(purpose)]
+    if purpose in ("field", "all"):
+        report.new_keys = [r.key_id for r in ring.rotate("field")]
+    if purpose in ("person", "all"):
+        report.new_person_keys = ring.rotate_persons()
     enc = FieldEncryptor(ring, settings.cipher)
     referenced: set[str] = set()
     for path in _parquet_files(settings):
         report.files_scanned += 1
         referenced |= _rewrite_file(path, enc, report)
-    for rec in ring.records(purpose):
+    for rec in ring.records("field"):
         if rec.state != "enabled" or rec.primary:
             continue
         if rec.key_id in referenced:
@@ -154,11 +160,15 @@ def rotate_and_reencrypt(settings: Settings, *, purpose: str = "field",
         else:
             ring.retire(rec.key_id)
             report.retired_keys.append(rec.key_id)
+    report.retired_person_keys, report.person_keys_still_referenced = ring.retire_persons(
+        {k for k in referenced if k.startswith("p")})
     log.info(
-        "rotation: %d new keys, %d/%d files rewritten, %d values, %d retired, %d kept, %d errors",
-        len(report.new_keys), report.files_rewritten, report.files_scanned,
-        report.values_reencrypted, len(report.retired_keys), len(report.still_referenced),
-        len(report.errors),
+        "rotation (%s): %d field + %d person keys new, %d/%d files rewritten, %d values, "
+        "%d field + %d person keys retired, %d + %d kept, %d errors",
+        purpose, len(report.new_keys), report.new_person_keys, report.files_rewritten,
+        report.files_scanned, report.values_reencrypted, len(report.retired_keys),
+        report.retired_person_keys, len(report.still_referenced),
+        report.person_keys_still_referenced, len(report.errors),
     )
     return report
 
