@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-MARTS = ("person_cases", "case_events", "time_limit_checks", "detector_findings",
+MARTS = ("person_cases", "case_events", "person_identities", "time_limit_checks",
+         "detector_findings",
          "scoreboard_daily", "scoreboard_monthly", "scoreboard_quarterly")
 
 
@@ -36,6 +37,13 @@ def write_marts(path: Path, persons: int = 60, sealed_every: int = 10) -> None:
                'custody_overdue' as detector, city_code, 3 as days_overdue, 'open' as status,
                sealed
         from person_cases where not sealed and right(person_case_id, 1) = '3';
+        create or replace table person_identities as  -- masked shapes only, no clear value
+        select person_token, printf('330106********%04d', i) as id_number_masked,
+               '陈*' as name_masked, printf('138****%04d', i) as phone_masked,
+               '浙江省杭州市西湖区' as address_masked, 1990 as birth_year, 'M' as sex,
+               sealed, 'police' as source, 'police-20220301-01' as batch_id,
+               printf('police-20220301-01/suspects.jsonl/%d', i) as row_id
+        from person_cases, tokens where tokens.tok = person_cases.person_token;
         insert into case_events  -- an unlinked event (a reconciliation case) is allowed
         values ('orphan-e0', null, date '2022-03-04', false);
     """)

@@ -1,8 +1,10 @@
-"""PII columns → ``<column>_enc`` ciphertext plus join tokens (docs/raw-layer.md), column-wise.
+"""PII columns → ``<column>_enc`` ciphertext, masked display forms and join tokens, column-wise.
 
 Clear values of ``pi`` ∈ id_number/name/phone/address never leave this module: they are
 replaced by AEAD blobs (data key per dataset and month; per-person key when the row has an
-ID number, so a person can be crypto-shredded) and keyed-HMAC tokens.
+ID number, so a person can be crypto-shredded), keyed-HMAC tokens and ``<column>_masked``,
+the display form of security-baseline §3 computed here in memory by
+:mod:`shared_exchange.security.masking` (it keeps no more than its mask rule shows).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from shared_exchange.config import Settings
 from shared_exchange.contracts.schema import Contract
 from shared_exchange.identity import IdInfo, name_pinyin, normalise_id, normalise_name
 from shared_exchange.security import FieldEncryptor, Tokenizer, open_keyring
+from shared_exchange.security.masking import mask_value
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,17 @@ class Protector:
             prefix = f"{contract.source}.{contract.table}|{f.column}|"
             aads = [prefix + r for r in row_ids]
             out[f"{f.column}_enc"] = self.encrypt_column(values, aads, scope, subjects)
+            out[f"{f.column}_masked"] = masked_column(f.pi, values)
         return out
+
+
+def masked_column(pi: str, values: Sequence[str | None]) -> list[str | None]:
+    """Display forms (``330106********1234``, ``张*`` …) of one PII column; blank → NULL.
+
+    A legacy 15-digit ID is masked on its normalised 18-digit form (``masking.mask_id``), so
+    every masked ID has one shape and the legacy number's birth digits never show.
+    """
+    return [(mask_value(pi, v) or None) if v else None for v in values]
 
 
 # One person's number recurs across a batch's files and across batches; normalise once.

@@ -52,16 +52,16 @@ QUARANTINE_SCHEMA = pa.schema([
 
 
 def _columns_of(f: Field) -> list[tuple[str, pa.DataType]]:
+    if not f.encrypted:
+        return [(f.column, _TYPES.get(f.type, pa.string()))]
+    # ciphertext, then the masked display form (security-baseline §3), then tokens
+    protected = [(f"{f.column}_enc", pa.binary()), (f"{f.column}_masked", pa.string())]
     if f.pi == "id_number":
-        return [(f"{f.column}_enc", pa.binary()), ("id_token", pa.string()),
-                ("id_status", pa.string()), ("id_birth_date", pa.date32()),
-                ("id_region_code", pa.string())]
+        return [*protected, ("id_token", pa.string()), ("id_status", pa.string()),
+                ("id_birth_date", pa.date32()), ("id_region_code", pa.string())]
     if f.pi == "name":
-        return [(f"{f.column}_enc", pa.binary()), ("name_token", pa.string()),
-                ("name_pinyin_token", pa.string())]
-    if f.encrypted:
-        return [(f"{f.column}_enc", pa.binary())]
-    return [(f.column, _TYPES.get(f.type, pa.string()))]
+        return [*protected, ("name_token", pa.string()), ("name_pinyin_token", pa.string())]
+    return protected
 
 
 @cache

@@ -30,6 +30,13 @@ RAW_TYPES = {
     "int": "bigint", "decimal": "decimal(18,2)", "bool": "boolean",
 }
 SHARING = {"sources": "不予共享", "staging": "不予共享"}
+# security-baseline §3 display forms written at ingestion as <column>_masked (security/masking.py)
+MASK_FORMS = {
+    "id_number": "first 6 + last 4 of the 18-digit form, e.g. 330106********1234",
+    "name": "surname + one star, e.g. 张* / 欧阳*",
+    "phone": "mobile first 3 + last 4, e.g. 138****5678; others last 4",
+    "address": "cut after the county-level unit",
+}
 # Model names follow house style stg_<source>__<entity>s (court/enforcement is plural here).
 ENTITY = {"enforcement": "enforcements"}
 
@@ -63,7 +70,13 @@ def _field_columns(f: Field) -> list[ColumnDoc]:
     if not f.encrypted:
         return [ColumnDoc(f.column, f.doc, f.level, f.pi, RAW_TYPES[f.type])]
     cols = [ColumnDoc(f"{f.column}_enc", f"{f.doc} — AEAD ciphertext (key id first)",
-                      "core", f.pi, "blob")]
+                      "core", f.pi, "blob"),
+            # Still personal information (pi kept, so the gateway masks it again — idempotent —
+            # for analysts and case officers and hides it from everyone else), but it shows
+            # only what the baseline's mask rule lets any permitted reader see: important.
+            ColumnDoc(f"{f.column}_masked",
+                      f"{f.doc} — masked display form ({MASK_FORMS[f.pi]})",
+                      "important", f.pi, "varchar")]
     if f.pi == "id_number":
         cols += [
             ColumnDoc("id_token", "keyed HMAC of the normalised 18-digit ID (domain.md §5)",

@@ -10,6 +10,7 @@ renamed as (
         enforcement_case_no,
         court_case_no,
         id_number_enc,
+        id_number_masked,
         id_token,
         id_status,
         id_birth_date,

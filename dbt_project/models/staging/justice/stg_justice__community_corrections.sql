@@ -8,11 +8,13 @@ source as (
 renamed as (
     select
         id_number_enc,
+        id_number_masked,
         id_token,
         id_status,
         id_birth_date,
         id_region_code,
         name_enc,
+        name_masked,
         name_token,
         name_pinyin_token,
         correction_type,

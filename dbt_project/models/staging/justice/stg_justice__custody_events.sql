@@ -8,6 +8,7 @@ source as (
 renamed as (
     select
         id_number_enc,
+        id_number_masked,
         id_token,
         id_status,
         id_birth_date,

@@ -11,11 +11,13 @@ renamed as (
         -- blank for self-investigated cases
         nullif(trim(police_case_no), '') as police_case_no,
         id_number_enc,
+        id_number_masked,
         id_token,
         id_status,
         id_birth_date,
         id_region_code,
         name_enc,
+        name_masked,
         name_token,
         name_pinyin_token,
         received_date,

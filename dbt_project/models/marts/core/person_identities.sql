@@ -1,0 +1,83 @@
+-- One row per person (person_token) of person_cases with the newest masked display forms
+-- (security-baseline §3). The forms were computed at ingestion from values decrypted in
+-- memory (shared_exchange.ingest.protect): no clear PII and no ciphertext reaches this mart.
+-- The chosen record is the newest police suspect record, else the newest record of any other
+-- department; all forms and the evidence come from that one record.
+with
+
+candidates as (
+    select
+        id_token as person_token, 'police' as source, 1 as source_priority,
+        id_number_masked, name_masked, phone_masked, address_masked, sex,
+        coalesce(birth_date, id_birth_date) as birth_date,
+        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
+    from {{ ref('stg_police__suspects') }}
+    union all
+    select
+        id_token, 'procuratorate', 2, id_number_masked, name_masked,
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}), id_birth_date,
+        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
+    from {{ ref('stg_procuratorate__prosecution_reviews') }}
+    union all
+    select
+        id_token, 'procuratorate', 2, id_number_masked, name_masked,
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}), id_birth_date,
+        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
+    from {{ ref('stg_procuratorate__arrest_reviews') }}
+    union all
+    select
+        id_token, 'court', 2, id_number_masked, name_masked,
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}), id_birth_date,
+        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
+    from {{ ref('stg_court__judgments') }}
+    union all
+    select
+        id_token, 'justice', 2, id_number_masked, name_masked,
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}), id_birth_date,
+        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
+    from {{ ref('stg_justice__community_corrections') }}
+),
+
+persons as (
+    -- the persons the warehouse knows; sealed if any of their person-cases is (CPL art. 286)
+    select person_token, bool_or(sealed) as sealed
+    from {{ ref('person_cases') }}
+    where person_token is not null
+    group by person_token
+),
+
+ranked as (
+    select
+        c.*,
+        p.sealed,
+        row_number() over (
+            partition by c.person_token
+            order by c.source_priority, {{ newest_first('c.updated_at') }}, c._row_id desc
+        ) as identity_rank
+    from candidates as c
+    inner join persons as p on p.person_token = c.person_token
+),
+
+final as (
+    select
+        person_token,
+        id_number_masked,
+        name_masked,
+        phone_masked,
+        address_masked,
+        cast(extract(year from birth_date) as integer) as birth_year,
+        case sex when '1' then 'M' when '2' then 'F' end as sex,
+        sealed,
+        source,
+        _batch_id as batch_id,
+        _row_id as row_id,
+        _business_date as business_date
+    from ranked
+    where identity_rank = 1
+)
+
+select * from final
