@@ -163,6 +163,12 @@ def test_rotation_kek_rotation_and_shredding_through_the_pipeline(pipeline):
     assert len({tuple(r.split("/")[1:3]) for r, _, _ in victim_cells}) >= 2  # several tables
     destroyed = shred_person(settings, victim)
     assert len(destroyed) == 2  # both versions of their key
+    # their masked display forms are blanked too; everyone else's stay
+    masked = pq.read_table(next(settings.raw.glob("police/suspects/police-*.parquet")).parent,
+                           columns=["id_token", "id_number_masked", "name_masked"]).to_pylist()
+    assert all(r["id_number_masked"] is None and r["name_masked"] is None
+               for r in masked if r["id_token"] == victim)
+    assert any(r["name_masked"] for r in masked if r["id_token"] != victim)
     enc = FieldEncryptor(open_keyring(settings, cached=False), settings.cipher)
     blobs = _blobs(settings)
     for rel, col, i in sorted(victim_cells):

@@ -178,7 +178,12 @@ def shred_person(settings: Settings, id_token: str, *,
     """Crypto-shred one person: destroy their data keys; returns the destroyed key ids.
 
     Their ciphertexts stay in place but decrypting them raises KeyDestroyedError (show
-    NULL or "[erased]"); everyone else's values and the pipeline are unaffected.
+    NULL or "[erased]"), and their masked display forms are blanked in the raw layer;
+    everyone else's values and the pipeline are unaffected.
     """
+    from shared_exchange.security.erasure import scrub_masked_forms
+
     ring = keyring or open_keyring(settings)
-    return ring.destroy_person(id_token)
+    destroyed = ring.destroy_person(id_token)
+    scrub_masked_forms(settings, id_token)
+    return destroyed
