@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 from shared_exchange.config import PROJECT_ROOT
 
 BENCH = PROJECT_ROOT / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: long-running, opt-in (e.g. the bench smoke run)")

@@ -27,10 +27,6 @@ INSTALL_HINT = (
 )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: long-running, opt-in (e.g. the bench smoke run)")
-
-
 def pg_bin_dir() -> Path | None:
     """The folder holding pg_ctl: on PATH, else the newest /usr/lib/postgresql/<v>/bin."""
     found = shutil.which("pg_ctl")
