@@ -162,6 +162,28 @@ def rollback(
     console.print(f"published: {version}")
 
 
+@app.command()
+def score(home: Home = None) -> None:
+    """Synthetic data only: precision/recall of detectors, breaches and links vs ground truth."""
+    from shared_exchange.warehouse.scoring import score_linking
+    from shared_exchange.warehouse.truth_scoring import score_detectors
+
+    settings = load_settings(home)
+    detectors = score_detectors(settings, settings.published_db)
+    table = Table("kind", "code", "expected", "found", "true positives", "precision", "recall",
+                  title="Against the generator's ground truth")
+    for kind, per in (("detector", "per_detector"), ("breach", "per_stage")):
+        group = "findings" if kind == "detector" else "breaches"
+        for code, s in sorted(detectors[group].get(per, {}).items()):
+            table.add_row(kind, code, str(s["expected"]), str(s["predicted"]),
+                          str(s["true_positives"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}")
+    links = score_linking(settings, settings.published_db)["departments"]
+    for department, s in sorted(links.items()):
+        table.add_row("link", department, str(s["true"]), str(s["predicted"]), str(s["correct"]),
+                      f"{s['precision']:.3f}", f"{s['recall']:.3f}")
+    console.print(table)
+
+
 @app.command("airflow-env")
 def airflow_env(home: Home = None) -> None:
     """Print `export` lines that point `airflow` (UI, scheduler, CLI) at this deployment."""

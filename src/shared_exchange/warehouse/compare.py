@@ -25,6 +25,7 @@ __all__ = ["MART_KEYS", "MartComparison", "ParityReport", "compare_marts", "load
 # The key that identifies one row of each published mart (its grain).
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "person_cases": ("person_case_id",),
+    "person_identities": ("person_token",),
     "case_events": ("event_id",),
     "time_limit_checks": ("person_case_id", "stage"),
     "detector_findings": ("finding_id",),
