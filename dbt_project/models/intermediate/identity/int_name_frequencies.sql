@@ -1,5 +1,6 @@
 -- How many distinct persons (ID tokens) carry each name / pinyin token: the u-probability
--- of name agreement in the Fellegi–Sunter score. Common names (张伟) weigh little.
+-- of name agreement in the Fellegi–Sunter score. Common names (the most frequent
+-- two-character names) weigh little.
 with
 
 named as (
