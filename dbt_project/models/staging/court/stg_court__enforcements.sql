@@ -9,12 +9,7 @@ renamed as (
     select
         enforcement_case_no,
         court_case_no,
-        id_number_enc,
-        id_number_masked,
-        id_token,
-        id_status,
-        id_birth_date,
-        id_region_code,
+        {{ protected_columns('id_number') }},
         filed_date,
         closed_date,
         amount_due,

@@ -7,16 +7,8 @@ source as (
 
 renamed as (
     select
-        id_number_enc,
-        id_number_masked,
-        id_token,
-        id_status,
-        id_birth_date,
-        id_region_code,
-        name_enc,
-        name_masked,
-        name_token,
-        name_pinyin_token,
+        {{ protected_columns('id_number') }},
+        {{ protected_columns('name') }},
         correction_type,
         nullif(trim(court_case_no), '') as court_case_no,
         effective_date,

@@ -7,12 +7,7 @@ source as (
 
 renamed as (
     select
-        id_number_enc,
-        id_number_masked,
-        id_token,
-        id_status,
-        id_birth_date,
-        id_region_code,
+        {{ protected_columns('id_number') }},
         trim(case_ref) as case_ref,
         stage,
         assigned_date,
