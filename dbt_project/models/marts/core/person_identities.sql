@@ -12,34 +12,21 @@ candidates as (
         coalesce(birth_date, id_birth_date) as birth_date,
         updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
     from {{ ref('stg_police__suspects') }}
+    {#- departments without phone, address or a delivered birth date: one shape each -#}
+    {%- for source, model in [
+        ('procuratorate', 'stg_procuratorate__prosecution_reviews'),
+        ('procuratorate', 'stg_procuratorate__arrest_reviews'),
+        ('court', 'stg_court__judgments'),
+        ('justice', 'stg_justice__community_corrections'),
+    ] %}
     union all
     select
-        id_token, 'procuratorate', 2, id_number_masked, name_masked,
+        id_token, '{{ source }}', 2, id_number_masked, name_masked,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}), id_birth_date,
         updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
-    from {{ ref('stg_procuratorate__prosecution_reviews') }}
-    union all
-    select
-        id_token, 'procuratorate', 2, id_number_masked, name_masked,
-        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}), id_birth_date,
-        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
-    from {{ ref('stg_procuratorate__arrest_reviews') }}
-    union all
-    select
-        id_token, 'court', 2, id_number_masked, name_masked,
-        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}), id_birth_date,
-        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
-    from {{ ref('stg_court__judgments') }}
-    union all
-    select
-        id_token, 'justice', 2, id_number_masked, name_masked,
-        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}), id_birth_date,
-        updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
-    from {{ ref('stg_justice__community_corrections') }}
+    from {{ ref(model) }}
+    {%- endfor %}
 ),
 
 persons as (
