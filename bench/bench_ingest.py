@@ -3,49 +3,25 @@
 Run: ``PYTHONPATH=src .venv/bin/python bench/bench_ingest.py [persons] [days]``. It prints
 rows/s per department, the share of time spent in encryption and tokenisation, and the
 wall time of one process per department running in parallel (as the four Airflow DAGs
-do). Data comes from ``shared_exchange.synth.generate`` when it exists, else from the
-test builders (``tests/ingest/builders.py``). A benchmark prints numbers; it never fails.
+do). The landing zone comes from ``prepared.prepare`` (generated once per size and cached);
+every measured pass loads all of it into a fresh home with no raw layer, ledger or keys.
+A benchmark prints numbers; it never fails.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing as mp
 import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+import prepared
 
 from shared_exchange import SOURCES
 from shared_exchange.config import Settings, load_settings
 from shared_exchange.ingest import load
 from shared_exchange.ingest.protect import CryptoTimer
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _generate(settings: Settings, persons: int, days: int) -> str:
-    try:
-        from shared_exchange.synth import generate  # written by the synth engineer
-    except ImportError:
-        generate = None
-    if generate is not None:
-        generate(settings.home, persons=persons, days=days, seed=1)
-        return "shared_exchange.synth.generate"
-    sys.path.insert(0, str(ROOT / "tests" / "ingest"))
-    from builders import FILES, Synth, write_batch
-
-    synth = Synth(seed=1)
-    per_day = max(1, persons // days)
-    for day in range(days):
-        business_date = dt.date(2022, 3, 1) + dt.timedelta(days=day)
-        for source, build in FILES.items():
-            write_batch(settings.landing, source, business_date,
-                        f"{source}-{business_date:%Y%m%d}-01", build(synth, per_day))
-        synth.people.clear()
-    return "tests/ingest/builders.py"
 
 
 def _reset(settings: Settings) -> None:
@@ -70,14 +46,13 @@ def _ingest(home: str, source: str) -> dict[str, Any]:
     }
 
 
-def run(persons: int, days: int = 10, processes: int = 4) -> dict[str, Any]:
+def run(persons: int, days: int = 30, processes: int = 4, seed: int = 1) -> dict[str, Any]:
     """Measure one sequential pass and one parallel pass (one process per department)."""
-    home = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    landing = prepared.prepare(persons, days, seed)
+    home = prepared.working_home(landing, "ingest")
     try:
         settings = load_settings(home)
-        t0 = time.perf_counter()
-        origin = _generate(settings, persons, days)
-        generated = time.perf_counter() - t0
+        _reset(settings)  # the landing entry holds no outputs; make sure of it
         ctx = mp.get_context("spawn")  # a fresh interpreter per department, like Airflow
         with ctx.Pool(1) as pool:  # same process start-up cost as the parallel pass
             started = time.perf_counter()
@@ -89,15 +64,17 @@ def run(persons: int, days: int = 10, processes: int = 4) -> dict[str, Any]:
             parallel = pool.starmap(_ingest, [(str(home), s) for s in SOURCES])
             parallel_wall = time.perf_counter() - started
     finally:
-        shutil.rmtree(home, ignore_errors=True)
-    return {"persons": persons, "days": days, "data": origin, "generate_seconds": generated,
+        prepared.remove_home(home)
+    return {"persons": persons, "days": days, "data": f"prepared landing zone {landing.name}",
+            "prepared": prepared.report(),
             "sequential": sequential, "sequential_wall": sequential_wall,
             "parallel": parallel, "parallel_wall": parallel_wall, "processes": processes}
 
 
 def _table(result: dict[str, Any]) -> str:
+    prep = result["prepared"]
     lines = [f"persons={result['persons']} days={result['days']} data={result['data']} "
-             f"(generated in {result['generate_seconds']:.1f}s)",
+             f"(preparation {prep['prepare_s']:.1f}s, cache {'hit' if prep['hit'] else 'miss'})",
              f"{'department':<14}{'rows':>9}{'seconds':>9}{'rows/s':>9}{'crypto %':>10}"
              f"  parse/validate/protect/write s"]
     for r in result["sequential"]:
@@ -118,5 +95,5 @@ def _table(result: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     persons = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    days = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    days = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     print(_table(run(persons, days)))  # noqa: T201 - a benchmark's output is its table

@@ -5,9 +5,12 @@
 
 Each area (``bench_<area>.py`` with a ``run`` function) runs in its own fresh interpreter so
 its peak RSS is its own and a crash or a missing module costs only that row ("not
-available"). Every row shows the baseline measured in the same run, the measured value and
-their ratio; with two sizes or more, the growth column gives b in cost ∝ persons^b between
-the smallest and largest size (1.0 linear). ``--compare OLD.json`` adds old/new columns.
+available"). Before the areas of a size, one more fresh interpreter prepares (or finds in
+the cache) the synthetic data they start from (``prepared.py``); its time is recorded apart
+under ``preparation`` and is in no row. Every row shows the baseline measured in the same
+run, the measured value and their ratio; with two sizes or more, the growth column gives
+b in cost ∝ persons^b between the smallest and largest size (1.0 linear).
+``--compare OLD.json`` adds old/new columns.
 """
 
 from __future__ import annotations
@@ -38,16 +41,19 @@ PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "apache-airflow", "great-expecta
             "cryptography", "pyarrow", "sqlglot")
 
 
-def _call(area: str, module: Any, persons: int, days: int) -> dict[str, Any]:
+def _call(area: str, module: Any, persons: int, days: int,
+          areas: list[str]) -> dict[str, Any]:
     """Each area module has its own signature; this is the one place that knows them."""
+    if area == "prepare":
+        return module.for_areas(areas, persons, days)
     if area == "crypto":
         return module.run(persons)
     if area == "gateway":
-        return module.run(persons=persons)
+        return module.run(persons=persons, days=days)
     return module.run(persons, days=days)
 
 
-def _child(area: str, persons: int, days: int, out: Path) -> None:
+def _child(area: str, persons: int, days: int, out: Path, areas: list[str]) -> None:
     """Run one area in this (fresh) process and write status, raw result and peak RSS."""
     import importlib
     import logging
@@ -55,12 +61,12 @@ def _child(area: str, persons: int, days: int, out: Path) -> None:
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
     try:
-        module = importlib.import_module(f"bench_{area}")
+        module = importlib.import_module("prepared" if area == "prepare" else f"bench_{area}")
     except ImportError as exc:  # the area's module or something it needs is not written yet
         result = {"status": "not available", "error": f"{type(exc).__name__}: {exc}"}
     else:
         try:
-            result = {"status": "ok", "raw": _call(area, module, persons, days)}
+            result = {"status": "ok", "raw": _call(area, module, persons, days, areas)}
         except Exception as exc:  # a benchmark reports what broke; it never fails the suite
             result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
                       "traceback": traceback.format_exc()[-4000:]}
@@ -71,11 +77,13 @@ def _child(area: str, persons: int, days: int, out: Path) -> None:
     out.write_text(json.dumps(result, default=str), encoding="utf-8")
 
 
-def run_area(area: str, persons: int, days: int, timeout: float) -> dict[str, Any]:
+def run_area(area: str, persons: int, days: int, timeout: float,
+             areas: list[str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-area-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", area,
-               "--persons", str(persons), "--days", str(days), "--child-out", str(out)]
+               "--persons", str(persons), "--days", str(days), "--child-out", str(out),
+               "--areas", ",".join(areas)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(ROOT / "src"), str(BENCH), os.environ.get("PYTHONPATH", "")])}
         try:
@@ -87,7 +95,11 @@ def run_area(area: str, persons: int, days: int, timeout: float) -> dict[str, An
             return {"status": "failed", "error": f"exit {proc.returncode}: "
                     f"{proc.stderr.strip().splitlines()[-1:] or ''}"}
         result = json.loads(out.read_text(encoding="utf-8"))
+    if area == "prepare":
+        return result
     if result["status"] == "ok":
+        # what the area took from the cache (hit or not, seconds spent copying): in no row
+        result["prepared"] = result["raw"].pop("prepared", None)
         try:
             result["metrics"] = [m.as_dict() for m in suite.metrics(area, result["raw"])]
         except (KeyError, TypeError, ZeroDivisionError) as exc:
@@ -164,9 +176,26 @@ def render(report: dict[str, Any], old: dict[str, Any] | None = None) -> None:
                 table.add_row(*row)
     console = Console(width=200)
     console.print(table)
+    for n, prep in report.get("preparation", {}).items():
+        console.print(_prep_line(int(n), prep, report["results"].get(n, {})))
     console.print(f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
                   f"{report['machine']['memory_mb']} MB; load at start "
                   f"{report['machine']['load_average_at_start']}")
+
+
+def _prep_line(n: int, prep: dict[str, Any], results: dict[str, Any]) -> str:
+    """One line per size: the shared preparation, then what each area copied (in no row)."""
+    if prep.get("status") != "ok":
+        return f"preparation {n:,} persons: [yellow]{prep.get('status')}[/]: {prep.get('error')}"
+    raw = prep["raw"]
+    stages = ", ".join(f"{s['stage']} {'hit' if s['hit'] else 'made'} {s['seconds']:.1f}s"
+                       for s in raw["stages"]) or "nothing needed"
+    areas = ", ".join(f"{a} {r['prepared']['prepare_s']:.1f}s"
+                      + ("" if r["prepared"]["hit"] else " (miss)")
+                      for a, r in results.items() if (r.get("prepared") or {}).get("stages"))
+    return (f"preparation {n:,} persons: {prep['seconds']:.1f}s in its own process, "
+            f"cache {'hit' if raw['hit'] else 'miss'} ({stages}); in the areas, not in "
+            f"their rows: {areas or '–'}")
 
 
 def _compare(old: dict[str, Any], n: int, area: str, metric: dict[str, Any]) -> str:
@@ -202,7 +231,7 @@ def main() -> None:
     parser.add_argument("--area-timeout", type=float, default=4 * 3600)
     parser.add_argument("--render", type=Path, help="print the table of an existing results JSON")
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
-    parser.add_argument("--child", choices=AREAS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*AREAS, "prepare"), help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = sorted(set(args.persons or [100_000]))
@@ -213,28 +242,41 @@ def main() -> None:
         if args.markdown:
             sys.stdout.write(suite.markdown(report) + "\n")
         return
-    if args.child:
-        _child(args.child, sizes[0], args.days, args.child_out)
-        return
     areas = [a.strip() for a in args.areas.split(",") if a.strip()]
+    if args.child:
+        _child(args.child, sizes[0], args.days, args.child_out, areas)
+        return
     unknown = set(areas) - set(AREAS)
     if unknown:
         parser.error(f"unknown areas {sorted(unknown)}; choose from {', '.join(AREAS)}")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or BENCH / "results" / f"{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    import prepared  # after the path set-up; its children inherit the pinned fingerprints
+
     report: dict[str, Any] = {
         "suite": "shared-exchange bench", "format": 1, "started_at": stamp,
         "command": " ".join(["python", "bench/run_all.py", *sys.argv[1:]]),
         "machine": machine(), "params": {"persons": sizes, "days": args.days, "areas": areas},
-        "results": {}, "growth": {},
+        "prepared_cache": {"root": str(prepared.cache_root()), "fingerprints": prepared.pin()},
+        "results": {}, "growth": {}, "preparation": {},
     }
     for n in sizes:
+        if set(areas) - {"crypto"}:
+            sys.stderr.write(f"[bench] preparing data for {n:,} persons …\n")
+            prep = run_area("prepare", n, args.days, args.area_timeout, areas)
+            report["preparation"][str(n)] = prep
+            hit = (prep.get("raw") or {}).get("hit")
+            sys.stderr.write(f"[bench] preparation at {n:,}: {prep['status']} in "
+                             f"{prep.get('seconds', 0):.0f}s, cache "
+                             f"{'hit' if hit else 'miss'}\n")
         for area in areas:
             sys.stderr.write(f"[bench] {area} at {n:,} persons …\n")
-            result = run_area(area, n, args.days, args.area_timeout)
+            result = run_area(area, n, args.days, args.area_timeout, areas)
+            prep_s = (result.get("prepared") or {}).get("prepare_s", 0)
             sys.stderr.write(f"[bench] {area} at {n:,}: {result['status']} "
-                             f"in {result.get('seconds', 0):.0f}s\n")
+                             f"in {result.get('seconds', 0):.0f}s "
+                             f"(of which preparation/copying {prep_s:.0f}s)\n")
             report["results"].setdefault(str(n), {})[area] = result
             report["growth"] = _growth(report) if n == sizes[-1] else {}
             out.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")

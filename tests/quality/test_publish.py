@@ -200,3 +200,30 @@ def test_abandoned_build_kept_for_inspection_then_cleaned(settings):
     _build(settings, "next", "next")
     assert not failed.path.exists()
     assert pub.current(settings) == "good"
+
+
+def test_a_build_after_a_project_change_is_a_full_refresh(settings, tmp_path):
+    from shared_exchange.warehouse.dbt import project_digest
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: p\n", encoding="utf-8")
+    (project / "models" / "m.sql").write_text("select 1 as x\n", encoding="utf-8")
+    before = project_digest(project)
+    assert project_digest(project) == before
+
+    first = pub.start_build(settings, "run-a", project_digest=before)
+    assert not first.full_refresh  # nothing to refresh: the warehouse is empty
+    duckdb.connect(str(first.path)).close()
+    pub.publish(settings, first, require_gates=False)
+    same = pub.start_build(settings, "run-b", project_digest=before)
+    assert not same.full_refresh
+    pub.publish(settings, same, require_gates=False)
+
+    (project / "models" / "m.sql").write_text("select 2 as x\n", encoding="utf-8")
+    changed = project_digest(project)
+    assert changed != before
+    after = pub.start_build(settings, "run-c", project_digest=changed)
+    assert after.full_refresh
+    assert pub.as_build({"version": after.version, "run_id": "run-c", "path": str(after.path),
+                         "full_refresh": True}).full_refresh

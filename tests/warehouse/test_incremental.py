@@ -47,3 +47,57 @@ def test_late_batches_update_the_right_rows(synthetic_home, core_select, tmp_pat
     run_dbt(["build", *core_select, "--full-refresh"], synthetic_home, full)
     assert after != before
     assert after == _events(full)
+
+
+def _hold_back(raw, held, late_sources=(("procuratorate", 2),)) -> list[tuple]:
+    """Move the last batch of every table and one early batch per late source aside."""
+    moved = []
+    for table_dir in sorted(p for p in raw.glob("*/*") if p.is_dir()):
+        files = sorted(p for p in table_dir.glob("*.parquet") if p.name != "_schema.parquet")
+        picks = set(files[-1:])
+        for source, index in late_sources:
+            if table_dir.parent.name == source and len(files) > index + 1:
+                picks.add(files[index])
+        for path in picks:
+            target = held / table_dir.parent.name / table_dir.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+            moved.append((target, path))
+    return moved
+
+
+def test_daily_build_equals_a_full_rebuild_on_every_mart(tmp_path):
+    """The scoped daily build (macros/build_scope.sql) recomputes only what changed, yet every
+    published mart equals a full rebuild row for row — late batches included."""
+    from shared_exchange import SOURCES
+    from shared_exchange.config import load_settings
+    from shared_exchange.ingest.load import ingest_source
+    from shared_exchange.synth import generate
+    from shared_exchange.warehouse.compare import compare_marts
+    from shared_exchange.warehouse.dbt import BUILD
+
+    settings = load_settings(tmp_path / "home")
+    generate(settings, persons=300, days=12, seed=5)
+    for source in SOURCES:
+        ingest_source(settings, source)
+    moved = _hold_back(settings.raw, tmp_path / "held")
+    assert moved
+    yesterday = tmp_path / "yesterday.duckdb"
+    run_dbt(list(BUILD), settings, yesterday)
+    today = tmp_path / "today.duckdb"  # a new build starts as a copy of the published one
+    shutil.copyfile(yesterday, today)
+    for target, path in moved:
+        shutil.move(target, path)
+    run_dbt(list(BUILD), settings, today)
+    full = tmp_path / "full.duckdb"
+    run_dbt([*BUILD, "--full-refresh"], settings, full)
+
+    report = compare_marts(today, full)
+    assert report.ok, report.summary()
+    with duckdb.connect(str(today), read_only=True) as con:
+        scope = con.execute("select count(*) from intermediate.int_build_scope").fetchone()[0]
+        cases = con.execute("select count(*) from person_cases").fetchone()[0]
+        changes = con.execute("select count(distinct _build) from "
+                              "intermediate.int_scoreboard_facts__changes").fetchone()[0]
+    assert 0 < scope < cases / 2, "the daily build recomputed everything"
+    assert changes == 1

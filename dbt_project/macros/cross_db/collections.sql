@@ -73,3 +73,17 @@
 {% macro spark__json_text(expr) -%}
     to_json({{ expr }}, map('ignoreNullFields', 'false'))
 {%- endmacro %}
+
+{#- A 64-bit fingerprint of a whole row (by its alias) and further values, for change
+    detection only (int_person_case_changes); DuckDB's hash, Spark's xxhash64. -#}
+{% macro row_fingerprint(row_alias, extra=[]) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'shared_exchange')(row_alias, extra)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(row_alias, extra) -%}
+    hash({{ row_alias }}{% for e in extra %}, {{ e }}{% endfor %})
+{%- endmacro %}
+
+{% macro spark__row_fingerprint(row_alias, extra) -%}
+    xxhash64(struct({{ row_alias }}.*){% for e in extra %}, {{ e }}{% endfor %})
+{%- endmacro %}

@@ -18,11 +18,60 @@
   indicator, with the previous period's rate and the change. Small cells that include
   sealed juveniles are suppressed (CPL art. 286; small_cell_threshold, project choice).
   Daily boards cover the business dates loaded.
+  Incremental (DuckDB): a daily build recomputes the periods whose facts changed in this
+  build (int_scoreboard_facts__changes: removed vs added rows) or whose departments_included
+  changed, and the period after each (its previous_value); the rest is kept.
 -#}
 {% macro scoreboard(period_type) %}
 {%- set threshold = legal_var('small_cell_threshold') -%}
 {%- set step = {'day': "interval 1 day", 'month': "interval 1 month", 'quarter': "interval 3 month"}[period_type] -%}
-with facts as (
+{%- set incremental = model.resource_type != 'unit_test' and is_incremental() -%}
+{%- set changes = changes_of(ref('int_scoreboard_facts')) if incremental else none -%}
+{%- set fact_columns = 'indicator, unit_id, event_date, county_code, city_code, in_numerator, '
+                       ~ 'measure_days, sealed' -%}
+with
+{%- if incremental %}
+changed_facts as (
+    {%- if changes is none %}
+    -- the facts were rebuilt in full: every period may have changed
+    select event_date from {{ ref('int_scoreboard_facts') }}
+    {%- else %}
+    (select {{ fact_columns }} from {{ changes }} where _change = 'removed'
+     except
+     select {{ fact_columns }} from {{ changes }} where _change = 'added')
+    union all
+    (select {{ fact_columns }} from {{ changes }} where _change = 'added'
+     except
+     select {{ fact_columns }} from {{ changes }} where _change = 'removed')
+    {%- endif %}
+),
+
+touched as (
+    select distinct cast(date_trunc('{{ period_type }}', event_date) as date) as period_start
+    from changed_facts
+    where event_date is not null
+    union
+    select d.period_start
+    from (
+        select
+            cast(date_trunc('{{ period_type }}', business_date) as date) as period_start,
+            {{ sorted_string_agg('department', ',') }} as departments_included
+        from {{ ref('int_department_business_dates') }}
+        group by 1
+    ) as d
+    left join (select distinct period_start, departments_included from {{ this }}) as t
+        on t.period_start = d.period_start
+    where t.departments_included is distinct from d.departments_included
+),
+
+recomputed as (
+    select period_start from touched
+    union
+    select cast(period_start + {{ step }} as date) from touched
+),
+{%- endif %}
+
+facts as (
     select
         f.*,
         cast(date_trunc('{{ period_type }}', f.event_date) as date) as period_start
@@ -30,6 +79,13 @@ with facts as (
     where f.event_date is not null
     {%- if period_type == 'day' %}
         and f.event_date in (select business_date from {{ ref('int_department_business_dates') }})
+    {%- endif %}
+    {%- if incremental %}
+        -- the recomputed periods and the ones before them (previous_value)
+        and (cast(date_trunc('{{ period_type }}', f.event_date) as date) in (
+                select period_start from recomputed)
+            or cast(date_trunc('{{ period_type }}', f.event_date) + {{ step }} as date) in (
+                select period_start from recomputed))
     {%- endif %}
 ),
 
@@ -157,4 +213,17 @@ left join regions as r
     on r.region_code = case when p.region_level = 'city' then p.region_code || '00'
         else p.region_code end
 left join departments as d on d.period_start = p.period_start
+{%- if incremental %}
+where p.period_start in (select period_start from recomputed)
+{%- endif %}
 {% endmacro %}
+
+{#- The config of a scoreboard: incremental by period on DuckDB (a period that no longer has
+    any fact is dropped by the cleanup), a full table on Spark (macros/cross_db/incremental.sql). -#}
+{% macro scoreboard_config(period_type) -%}
+    {{ return(keyed_incremental(
+        unique_key='period_start',
+        cleanup="delete from {{ this }} where period_start not in (
+            select cast(date_trunc('" ~ period_type ~ "', event_date) as date)
+            from {{ ref('int_scoreboard_facts') }} where event_date is not null)")) }}
+{%- endmacro %}

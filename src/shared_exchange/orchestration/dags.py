@@ -30,8 +30,9 @@ def raw_asset(source: str) -> Asset:
 
 
 CORE_LAYER = ("path:models/intermediate/identity", "path:models/marts/core")
-LEGAL_LAYER = ("path:models/intermediate/legal", "path:models/marts/legal",
-               "path:models/marts/scoreboards")
+# the build scope first: the legal models recompute only the person-cases it names
+LEGAL_LAYER = ("path:models/intermediate/scope", "path:models/intermediate/legal",
+               "path:models/marts/legal", "path:models/marts/scoreboards")
 PUBLISHED_MARTS = Asset(name="published_marts", uri="shared-exchange://warehouse/published")
 
 
@@ -92,7 +93,7 @@ def build_warehouse_dag(doc_md: str | None):
 
         @task
         def staging(build: dict) -> dict:
-            tasks.dbt_step(build, ["build", "--select", "staging"])
+            tasks.dbt_build(build, ["staging"])
             return build
 
         @task
@@ -103,13 +104,13 @@ def build_warehouse_dag(doc_md: str | None):
         @task
         def core(build: dict) -> dict:
             # identity linking, then the person-in-case spine and the case timeline
-            tasks.dbt_step(build, ["build", "--select", *CORE_LAYER])
+            tasks.dbt_build(build, CORE_LAYER)
             return build
 
         @task
         def legal(build: dict) -> dict:
             # time limits, detectors and scoreboards read the spine built by `core`
-            tasks.dbt_step(build, ["build", "--select", *LEGAL_LAYER])
+            tasks.dbt_build(build, LEGAL_LAYER)
             return build
 
         @task

@@ -7,6 +7,7 @@ travel through XCom, which the security report scans.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +63,28 @@ def gate_raw(source: str, batches: list[dict[str, Any]], run_id: str | None) -> 
 def start_build(run_id: str) -> dict[str, str]:
     """A new warehouse version, a copy of the published one (incremental models stay so)."""
     from shared_exchange.quality.publish import start_build as start
+    from shared_exchange.warehouse.dbt import project_digest
 
-    build = start(load_settings(), run_id)
-    return {"version": build.version, "path": str(build.path), "run_id": run_id}
+    build = start(load_settings(), run_id, project_digest=project_digest())
+    return {"version": build.version, "path": str(build.path), "run_id": run_id,
+            "full_refresh": build.full_refresh}
 
 
 def dbt_step(build: dict[str, str], args: list[str]) -> None:
-    """Run one dbt command against the build's DuckDB file."""
+    """Run one dbt command against the build's DuckDB file (a full refresh when the project
+    changed since the base build: incremental models must not keep the old logic's rows)."""
     from shared_exchange.warehouse.dbt import run_dbt
 
+    if build.get("full_refresh") and args[0] in ("build", "run"):
+        args = [*args, "--full-refresh"]
     run_dbt(args, load_settings(), Path(build["path"]))
+
+
+def dbt_build(build: dict[str, str], select: Sequence[str]) -> None:
+    """Build one layer: its models, seeds and data tests (shared_exchange.warehouse.dbt.BUILD)."""
+    from shared_exchange.warehouse.dbt import BUILD
+
+    dbt_step(build, [*BUILD, "--select", *select])
 
 
 def gate_layer(build: dict[str, str], layer: str) -> dict[str, Any]:

@@ -42,6 +42,8 @@ class Build:
     run_id: str
     path: Path
     base_version: str | None
+    # the project's SQL, parameters or seeds differ from the base build's: rebuild everything
+    full_refresh: bool = False
 
 
 def _builds(settings: Settings) -> Path:
@@ -135,18 +137,27 @@ def _new_version(state: dict[str, Any], run_id: str) -> str:
     return version
 
 
-def start_build(settings: Settings, run_id: str) -> Build:
-    """A new build file for ``run_id``, a copy of the published one (or empty at first)."""
+def start_build(settings: Settings, run_id: str, project_digest: str | None = None) -> Build:
+    """A new build file for ``run_id``, a copy of the published one (or empty at first).
+
+    ``project_digest`` (shared_exchange.warehouse.dbt.project_digest) is recorded with the
+    version; when the base build was made by another project version, the build is marked
+    ``full_refresh`` so incremental models are rebuilt with the new logic.
+    """
     _builds(settings).mkdir(parents=True, exist_ok=True)
     with locked(_lock(settings)):
         state = _load(settings)
         _recover(settings, state)
         version = _new_version(state, run_id)
         base = current(settings)
+        base_entry = _entry(state, base) if base else None
+        full_refresh = bool(base_entry and project_digest
+                            and base_entry.get("project_digest") != project_digest)
         path = _build_path(settings, version)
         # recorded before the copy, so a crash mid-copy is found and cleaned next time
         state["versions"].append({"version": version, "run_id": run_id, "status": "building",
-                                  "base_version": base, "created_at": utc_now()})
+                                  "base_version": base, "project_digest": project_digest,
+                                  "created_at": utc_now()})
         _save(settings, state)
     if base:
         tmp = path.with_name(path.name + ".tmp")
@@ -154,8 +165,10 @@ def start_build(settings: Settings, run_id: str) -> Build:
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     runs.update_run(settings, run_id, "build_started", version=version, base_version=base)
-    log.info("build %s started from %s", version, base or "an empty warehouse")
-    return Build(version=version, run_id=run_id, path=path, base_version=base)
+    log.info("build %s started from %s%s", version, base or "an empty warehouse",
+             " (project changed: full refresh)" if full_refresh else "")
+    return Build(version=version, run_id=run_id, path=path, base_version=base,
+                 full_refresh=full_refresh)
 
 
 def as_build(build: Build | Mapping[str, Any]) -> Build:
@@ -163,7 +176,8 @@ def as_build(build: Build | Mapping[str, Any]) -> Build:
     if isinstance(build, Build):
         return build
     return Build(version=build["version"], run_id=build["run_id"], path=Path(build["path"]),
-                 base_version=build.get("base_version"))
+                 base_version=build.get("base_version"),
+                 full_refresh=bool(build.get("full_refresh")))
 
 
 def _gates_passed(settings: Settings, run_id: str) -> None:

@@ -202,6 +202,8 @@ class _Lineage:
         if ds is None or ds.kind != "model":
             return best
         for src, src_col in self.inputs(dataset).get(column, []):
+            if src == dataset:
+                continue  # an incremental model's own earlier rows: no new input
             level, path = self.effective(src, src_col)
             # Ties extend a path that stops at this column, so it names the origin.
             if level_rank(level) > level_rank(best[0]) or (

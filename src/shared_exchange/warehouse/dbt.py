@@ -7,6 +7,7 @@ callers (CLI, Airflow tasks, tests) never touch the environment themselves.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -18,7 +19,8 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from shared_exchange.config import ENV_HOME, PROJECT_ROOT, Settings
 
-__all__ = ["DBT_PROJECT_DIR", "ENV_BUILD_DB", "DbtRunError", "failed_nodes", "run_dbt"]
+__all__ = ["BUILD", "DBT_PROJECT_DIR", "ENV_BUILD_DB", "DbtRunError", "failed_nodes",
+           "project_digest", "run_dbt"]
 
 log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -27,6 +29,11 @@ ENV_BUILD_DB = "SHARED_EXCHANGE_BUILD_DB"
 _ENV_LOCK = threading.Lock()
 _OFFLINE = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
 _BAD_STATUSES = {"error", "fail", "runtime error", "skipped"}
+# What a warehouse build runs: models, seeds and data tests. dbt's unit tests check SQL logic
+# on fixed inputs, not data; CI runs them (tests/warehouse/test_legal_rules.py), as dbt advises.
+BUILD = ("build", "--exclude-resource-type", "unit_test")
+# What decides a model's logic; a change here makes the next build a full refresh.
+_LOGIC = ("dbt_project.yml", "models", "macros", "seeds")
 
 
 class DbtRunError(RuntimeError):
@@ -49,6 +56,18 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+def project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """SHA-256 over the project's SQL, YAML, parameters and seeds (paths and contents)."""
+    digest = hashlib.sha256()
+    for part in _LOGIC:
+        root = project_dir / part
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _release_build_db() -> None:

@@ -20,7 +20,7 @@ enforcements as (
     where l.record_type = 'enforcement'
 ),
 
-{%- set judgment_key = ["'court.judgments'", 'r.court_case_no', 'coalesce(r.id_token, r._row_id)'] %}
+{%- set judgment_key = ["'court.judgments'", 'coalesce(r.court_case_no, r._row_id)', 'coalesce(r.id_token, r._row_id)'] %}
 
 final as (
     {%- for slot, col, detail in [('filed', 'filed_date', 'procedure'),

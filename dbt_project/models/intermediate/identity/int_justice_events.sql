@@ -47,7 +47,7 @@ legal_aid as (
     ) as a where pick = 1
 ),
 
-{%- set correction_key = ["'justice.corrections'", 'r.court_case_no', 'coalesce(r.id_token, r._row_id)'] %}
+{%- set correction_key = ["'justice.corrections'", 'coalesce(r.court_case_no, r._row_id)', 'coalesce(r.id_token, r._row_id)'] %}
 
 final as (
     {%- for slot, col, detail in [('effective', 'effective_date', 'correction_type'),

@@ -24,7 +24,7 @@ supplementary as (
         on s.proc_case_no = p.proc_case_no
 ),
 
-{%- set review_key = ['r.proc_case_no', 'coalesce(r.id_token, r._row_id)'] %}
+{%- set review_key = ['coalesce(r.proc_case_no, r._row_id)', 'coalesce(r.id_token, r._row_id)'] %}
 
 final as (
     {%- for kind, rel in [('arrest_review', 'arrest'), ('prosecution_review', 'prosecution')] %}

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}  -- read by several models: computed once
+{{ config(**scoped_incremental()) }}  -- daily builds recompute the build scope only
 -- One row per coercive measure period of a suspect (police measures, 强制措施):
 -- detention (JL), arrest custody (DB), bail (QB), residential surveillance (JJ).
 -- A period ends at its own end_at, or at the first later measure that replaces it:
@@ -9,7 +9,7 @@
 with person_cases as (
     select person_case_id, police_case_no, suspect_seq
     from {{ ref('person_cases') }}
-    where police_case_no is not null
+    where police_case_no is not null and {{ in_build_scope('person_case_id') }}
 ),
 
 measures as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}  -- read by several models: computed once
+{{ config(**scoped_incremental()) }}  -- daily builds recompute the build scope only
 -- Every stage occurrence with its deadline (CPL art. 105): the last day of the applied
 -- limit counted from the day after the start, moved to the next working day when that
 -- day is a holiday and the person is NOT in custody.
@@ -12,7 +12,7 @@ limited as (
         *,
         {{ add_months_days('stage_start', 'limit_months', 'limit_days') }} as last_day
     from stages
-    where stage_start is not null
+    where stage_start is not null and {{ in_build_scope('person_case_id') }}
 )
 
 select

@@ -2,10 +2,15 @@
 -- (CPL art. 105) and whether it was breached, judged as of the latest business date.
 -- When a stage occurred more than once (two 退补, two custody periods) the row shows the
 -- worst occurrence: breached first, then most overdue, then latest.
--- Full table, not incremental: every open row's verdict moves with the as-of date and a
--- late record (a release, a re-transfer) can close any row.
+-- Incremental by person-case (macros/build_scope.sql): a daily build recomputes the build
+-- scope and every person-case with an open stage, whose verdict moves with the as-of date;
+-- the other rows only get the new as_of_date.
+{{ config(**scoped_incremental()) }}
+{{ config(post_hook="{{ refresh_as_of_date() }}") }}
 with deadlines as (
     select * from {{ ref('int_stage_deadlines') }}
+    where {{ in_build_scope('person_case_id',
+        also='select person_case_id from ' ~ this ~ ' where stage_end is null') }}
 ),
 
 as_of as (

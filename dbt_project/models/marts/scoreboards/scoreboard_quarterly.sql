@@ -1,3 +1,5 @@
 -- 晾晒 scoreboard by quarter, city and county (domain.md §4); definitions in _scoreboards__docs.md.
--- Full table: late records change past periods, and each period is small to recompute.
+-- Incremental by period: a daily build recomputes the periods whose facts changed
+-- (macros/legal/scoreboard.sql), so a late record still updates the past period it counts in.
+{{ config(**scoreboard_config('quarter')) }}
 {{ scoreboard('quarter') }}

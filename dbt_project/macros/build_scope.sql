@@ -1,0 +1,105 @@
+{#- Daily builds recompute only the person-cases that changed (docs/architecture.md).
+
+    int_person_case_changes fingerprints every person-case (its person_cases row and the
+    delivered rows behind it) and records the build in which the fingerprint last changed;
+    int_build_scope is this build's changed person-cases, closed over the case numbers
+    co-defendants share (court and review clocks are per case, not per person). A model
+    keyed by person-case is `config(**scoped_incremental())` and filters its person-case
+    input with `in_build_scope()`: a first or full build computes everything, a daily build
+    only the scope, and the `replace_scope` strategy deletes every row of the scope before
+    inserting what was recomputed, so a person-case that no longer yields a row loses it.
+    A change to the project's SQL, parameters or seeds makes the next build a full refresh
+    (shared_exchange.warehouse.dbt.project_digest). -#}
+
+{#- The build this run writes: the versioned file's stem (one per build, kept on retry). -#}
+{% macro build_id() -%}
+    {%- set db = env_var('SHARED_EXCHANGE_BUILD_DB', '') -%}
+    {{- return(db.split('/')[-1].split('.duckdb')[0] if db else invocation_id) -}}
+{%- endmacro %}
+
+{% macro scoped_incremental(unique_key='person_case_id') -%}
+    {{ return(adapter.dispatch('scoped_incremental', 'shared_exchange')(unique_key)) }}
+{%- endmacro %}
+
+{% macro default__scoped_incremental(unique_key) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_scope',
+               'unique_key': unique_key, 'on_schema_change': 'append_new_columns'}) }}
+{%- endmacro %}
+
+{#- Spark: Parquet tables have no DELETE (macros/cross_db/incremental.sql); full tables. -#}
+{% macro spark__scoped_incremental(unique_key) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
+
+{#- A predicate on a person-case column: true on a full build, else "in this build's scope"
+    or in `also` (a query of person_case_id: e.g. rows whose verdict moves with the as-of
+    date). The ref is taken outside the branch so dbt records the dependency at parse time. -#}
+{% macro in_build_scope(column, also=none) -%}
+    {#- a unit test gives only the model's own inputs, and tests the full logic -#}
+    {%- if model.resource_type == 'unit_test' -%}{{ return('true') }}{%- endif -%}
+    {%- set scope = ref('int_build_scope') -%}
+    {%- if is_incremental() -%}
+        ({{ column }} in (select scope_key from {{ scope }})
+        {%- if also %} or {{ column }} in ({{ also }}){% endif %})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The strategy: drop every row of the scope (and of whatever was recomputed), then insert.
+    Config `replace_unkeyed=true`: rows without a key (e.g. unlinked records) are always
+    recomputed. `keep_replaced=true`: the dropped rows ('removed') and their replacements
+    ('added') are kept in <model>__changes for this build, so a model downstream can tell
+    what really changed (the scoreboards recompute only those periods). -#}
+{% macro get_incremental_replace_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set temp = arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set replaced -%}
+        {{ key }} in (select scope_key from {{ ref('int_build_scope') }})
+        or {{ key }} in (select {{ key }} from {{ temp }})
+        {%- if config.get('replace_unkeyed') %} or {{ key }} is null{% endif %}
+    {%- endset -%}
+    {%- if config.get('keep_replaced') %}
+    create or replace table {{ changes_relation(target) }} as
+    select *, 'removed' as _change, '{{ build_id() }}' as _build from {{ target }}
+    where {{ replaced }}
+    union all by name
+    select *, 'added' as _change, '{{ build_id() }}' as _build from {{ temp }};
+    {%- endif %}
+    delete from {{ target }} where {{ replaced }};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ temp }}
+{%- endmacro %}
+
+{% macro changes_relation(relation) -%}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__changes'})) }}
+{%- endmacro %}
+
+{#- The change log of a keep_replaced model, if this build wrote it (else none: a full
+    build of that model, so everything downstream must be recomputed). A pre-hook of the
+    model drops it before a full build (`drop_changes()`). -#}
+{% macro changes_of(model_relation) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
+    {%- set found = adapter.get_relation(database=model_relation.database,
+            schema=model_relation.schema, identifier=model_relation.identifier ~ '__changes') -%}
+    {%- if found is none -%}{{ return(none) }}{%- endif -%}
+    {%- set stale = run_query("select count(*) from " ~ found ~ " where _build <> '"
+                              ~ build_id() ~ "'").columns[0].values()[0] -%}
+    {{ return(found if stale == 0 else none) }}
+{%- endmacro %}
+
+{% macro drop_changes() -%}
+    {%- if not is_incremental() -%}
+    drop table if exists {{ changes_relation(this) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Rows whose only change is the day they are judged on get it without being recomputed. -#}
+{% macro refresh_as_of_date() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} set as_of_date = (select as_of_date from {{ ref('int_as_of_date') }})
+    where as_of_date is distinct from (select as_of_date from {{ ref('int_as_of_date') }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,81 @@
+{{ config(**keyed_incremental(unique_key='person_case_id')) }}
+-- One row per person-case: the fingerprint of what the legal layer reads about it (its
+-- person_cases row and the delivered rows behind it), its case numbers, and the build in
+-- which the fingerprint last changed. A person-case that disappears keeps a row with a
+-- null fingerprint, changed in the build that removed it, so its legal rows go too.
+-- previous_* keep the case numbers before the change: a co-defendant left behind in the
+-- old court case must be recomputed as well (int_build_scope).
+with
+
+records as (
+    select person_case_id, {{ ordered_list_agg('_row_id', ['_row_id']) }} as row_ids
+    from {{ ref('int_person_case_records') }}
+    group by person_case_id
+),
+
+current_cases as (
+    select
+        pc.person_case_id,
+        {{ row_fingerprint('pc', ['r.row_ids']) }} as fingerprint,
+        pc.police_case_no,
+        pc.proc_case_no,
+        pc.court_case_no,
+        pc.appeal_case_no
+    from {{ ref('person_cases') }} as pc
+    left join records as r on r.person_case_id = pc.person_case_id
+)
+
+{% if is_incremental() %}
+, previous as (
+    select * from {{ this }}
+)
+
+select
+    c.person_case_id,
+    c.fingerprint,
+    c.police_case_no,
+    c.proc_case_no,
+    c.court_case_no,
+    c.appeal_case_no,
+    {%- for key in ['police_case_no', 'proc_case_no', 'court_case_no', 'appeal_case_no'] %}
+    -- a retried build keeps the case numbers from before its first attempt
+    case when p.changed_in_build = '{{ build_id() }}' then p.previous_{{ key }}
+        else p.{{ key }} end as previous_{{ key }},
+    {%- endfor %}
+    '{{ build_id() }}' as changed_in_build
+from current_cases as c
+left join previous as p on p.person_case_id = c.person_case_id
+where p.fingerprint is distinct from c.fingerprint
+
+union all
+
+select
+    p.person_case_id,
+    null,
+    null,
+    null,
+    null,
+    null,
+    p.police_case_no,
+    p.proc_case_no,
+    p.court_case_no,
+    p.appeal_case_no,
+    '{{ build_id() }}'
+from previous as p
+where p.fingerprint is not null
+    and p.person_case_id not in (select person_case_id from current_cases)
+{% else %}
+select
+    person_case_id,
+    fingerprint,
+    police_case_no,
+    proc_case_no,
+    court_case_no,
+    appeal_case_no,
+    cast(null as {{ dbt.type_string() }}) as previous_police_case_no,
+    cast(null as {{ dbt.type_string() }}) as previous_proc_case_no,
+    cast(null as {{ dbt.type_string() }}) as previous_court_case_no,
+    cast(null as {{ dbt.type_string() }}) as previous_appeal_case_no,
+    '{{ build_id() }}' as changed_in_build
+from current_cases
+{% endif %}
