@@ -26,10 +26,11 @@ import prepared
 
 from shared_exchange import SOURCES
 from shared_exchange.config import Settings, load_settings
+from shared_exchange.warehouse.dbt import BUILD
 
 log = logging.getLogger("bench_build")
 # seeds, then every model and data test in dependency order: what the build DAG runs
-DBT_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+DBT_BUILD = list(BUILD)
 
 
 def _ingest(settings: Settings, up_to: dt.date | None) -> tuple[int, float]:

@@ -164,7 +164,9 @@ def rollback(
 
 @app.command()
 def score(home: Home = None) -> None:
-    """Synthetic data only: precision/recall of detectors, breaches and links vs ground truth."""
+    """Synthetic data only: precision/recall of detectors, breaches and links vs ground truth,
+    and the scoreboard rates against their national reference ranges."""
+    from shared_exchange.warehouse.plausibility import indicator_rates
     from shared_exchange.warehouse.scoring import score_linking
     from shared_exchange.warehouse.truth_scoring import score_detectors
 
@@ -182,6 +184,12 @@ def score(home: Home = None) -> None:
         table.add_row("link", department, str(s["true"]), str(s["predicted"]), str(s["correct"]),
                       f"{s['precision']:.3f}", f"{s['recall']:.3f}")
     console.print(table)
+    rates = Table("indicator", "numerator", "denominator", "rate", "reference", "plausible",
+                  title="Scoreboard rates vs national reference values (domain.md §4)")
+    for r in indicator_rates(settings.published_db):
+        rates.add_row(r.indicator, str(r.numerator), str(r.denominator), f"{r.rate:.3f}",
+                      f"{r.low:.2f}–{r.high:.2f}", "yes" if r.plausible else "[red]no[/]")
+    console.print(rates)
 
 
 @app.command("airflow-env")
