@@ -14,21 +14,24 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from shared_exchange.config import Settings
-from shared_exchange.contracts.records import ParsedRow, RowError
+from shared_exchange.contracts.records import ParsedRow
 from shared_exchange.ingest import ledger, writer
 from shared_exchange.ingest.manifest import (
     MANIFEST,
     Manifest,
     ManifestError,
+    ManifestFile,
     check_count,
     fingerprint,
     read_manifest,
-    verify_files,
+    read_verified,
 )
 from shared_exchange.ingest.protect import Protector, data_scope
 from shared_exchange.ingest.quarantine import QuarantineRows
@@ -131,13 +134,10 @@ def ingest_batch(settings: Settings, batch: BatchRef | Path, *,
     manifest: Manifest | None = None
     try:
         manifest = read_manifest(ref.path)
-        data = verify_files(manifest)
-        STAGE_SECONDS["read"] += time.perf_counter() - started
-        parsed = _parse_all(manifest, data)
+        writer.ensure_schema_files(settings, ref.source)
+        result = _load(settings, manifest, ref)
     except ManifestError as exc:
         return _reject(settings, ref, manifest, exc, started)
-    writer.ensure_schema_files(settings, ref.source)
-    result = _load(settings, manifest, parsed, ref)
     result.seconds = time.perf_counter() - started
     log.info("batch %s/%s loaded: %d delivered, %d loaded, %d quarantined in %.2fs",
              ref.source, ref.batch_id, result.delivered, result.loaded, result.quarantined,
@@ -145,61 +145,96 @@ def ingest_batch(settings: Settings, batch: BatchRef | Path, *,
     return result
 
 
-ParsedFiles = dict[str, tuple[list[ParsedRow], list[RowError]]]
+# Rows parsed, validated, protected and written at a time: memory follows this, not the file.
+CHUNK_ROWS = 50_000
 
 
-def _parse_all(manifest: Manifest, data: dict[str, bytes]) -> ParsedFiles:
-    """Parse every file and check its record count before anything is written."""
-    started = time.perf_counter()
+@dataclass
+class _FileLoad:
+    """Counts of one delivered file as its chunks go through."""
+
+    delivered: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    empty: int = 0  # record elements holding no row: quarantined, never counted by the sender
+    extras: set[str] = field(default_factory=set)
+
+
+def _load(settings: Settings, manifest: Manifest, ref: BatchRef) -> BatchResult:
+    """Every file of the batch, one chunk at a time, into staged raw files; committed only
+    when every file matched its manifest (sha256 and record count), else ManifestError and
+    nothing is left behind."""
     department = importlib.import_module(f"shared_exchange.contracts.{manifest.source}")
-    out: ParsedFiles = {}
-    for f in manifest.files:
-        rows: list[ParsedRow] = []
-        errors: list[RowError] = []
-        for item in department.parse(f.name, data[f.name], manifest.contract_version):
-            (rows if isinstance(item, ParsedRow) else errors).append(item)
-        # A record element holding no row is quarantined but was never a counted record.
-        empty = sum(1 for e in errors if e.reason_code == "empty_record")
-        check_count(manifest, f, len(rows) + len(errors) - empty)
-        out[f.name] = (rows, errors)
-    STAGE_SECONDS["parse"] += time.perf_counter() - started
-    return out
-
-
-def _load(settings: Settings, manifest: Manifest, parsed: ParsedFiles,
-          ref: BatchRef) -> BatchResult:
     protector = protector_for(settings)
     scope = data_scope(manifest.source, manifest.business_date.isoformat())
     quarantine = QuarantineRows(manifest.source, manifest.batch_id, manifest.business_date)
-    files, written = [], []
-    for f in manifest.files:
-        rows, errors = parsed[f.name]
-        t0 = time.perf_counter()
-        checked = validate_rows(f.contract, rows)
-        errors = errors + checked.errors
-        quarantine.add(f.name, f.table, f.contract.encoding, errors)
-        row_ids = [f"{manifest.batch_id}/{f.name}/{r.line}" for r in checked.rows]
-        t1 = time.perf_counter()
-        columns = protector.protect(f.contract, checked.columns, row_ids, scope)
-        columns.update(_metadata(manifest, f.name, f.table, checked.rows, row_ids))
-        t2 = time.perf_counter()
-        written.append(writer.write_table(settings, manifest.source, f.table,
-                                          manifest.batch_id, columns))
-        STAGE_SECONDS.update(validate=t1 - t0, protect=t2 - t1,
-                             write=time.perf_counter() - t2)
-        extras = sorted({c for r in rows for c in r.extra_columns})
-        if extras:
-            log.warning("batch %s file %s carries columns not in the contract: %s",
-                        manifest.batch_id, f.name, extras)
-        files.append({"name": f.name, "table": f.table,
-                      "delivered": len(checked.rows) + len(errors), "loaded": len(checked.rows),
-                      "quarantined": len(errors), "extra_columns": extras})
+    files, staged = [], []
+    try:
+        for f in manifest.files:
+            t0 = time.perf_counter()
+            data = read_verified(manifest, f)
+            STAGE_SECONDS["read"] += time.perf_counter() - t0
+            out = writer.StagedTable(settings, manifest.source, f.table, manifest.batch_id)
+            staged.append(out)
+            counts = _FileLoad()
+            parsed = iter(department.parse(f.name, data, manifest.contract_version))
+            for chunk in _timed_chunks(parsed):
+                _load_chunk(manifest, f, chunk, out, protector, scope, quarantine, counts)
+            del data, parsed
+            check_count(manifest, f, counts.delivered - counts.empty)
+            if counts.extras:
+                log.warning("batch %s file %s carries columns not in the contract: %s",
+                            manifest.batch_id, f.name, sorted(counts.extras))
+            files.append({"name": f.name, "table": f.table, "delivered": counts.delivered,
+                          "loaded": counts.loaded, "quarantined": counts.quarantined,
+                          "extra_columns": sorted(counts.extras)})
+    except BaseException:
+        for out in staged:
+            out.abort()
+        raise
+    written = [out.commit() for out in staged]
     written.append(writer.write_quarantine(settings, manifest.source, manifest.batch_id,
                                            quarantine.columns(protector, scope)))
     entry = _entry(manifest, "loaded", None, files, quarantine.reasons())
     ledger.write_entry(settings, entry)
     return BatchResult(manifest.source, manifest.batch_id, "loaded", entry["delivered"],
                        entry["loaded"], entry["quarantined"], None, entry, written=written)
+
+
+def _timed_chunks(parsed: Iterator) -> Iterator[list]:
+    """CHUNK_ROWS parsed items at a time, the parsing counted as the parse stage."""
+    while True:
+        t0 = time.perf_counter()
+        chunk = list(islice(parsed, CHUNK_ROWS))
+        STAGE_SECONDS["parse"] += time.perf_counter() - t0
+        if not chunk:
+            return
+        yield chunk
+
+
+def _load_chunk(manifest: Manifest, f: ManifestFile, chunk: list, out: writer.StagedTable,
+                protector: Protector, scope: str, quarantine: QuarantineRows,
+                counts: _FileLoad) -> None:
+    t0 = time.perf_counter()
+    rows = [item for item in chunk if isinstance(item, ParsedRow)]
+    errors = [item for item in chunk if not isinstance(item, ParsedRow)]
+    counts.empty += sum(1 for e in errors if e.reason_code == "empty_record")
+    checked = validate_rows(f.contract, rows)
+    errors += checked.errors
+    quarantine.add(f.name, f.table, f.contract.encoding, errors)
+    row_ids = [f"{manifest.batch_id}/{f.name}/{r.line}" for r in checked.rows]
+    t1 = time.perf_counter()
+    columns = protector.protect(f.contract, checked.columns, row_ids, scope)
+    columns.update(_metadata(manifest, f.name, f.table, checked.rows, row_ids))
+    t2 = time.perf_counter()
+    out.write(columns)
+    STAGE_SECONDS["validate"] += t1 - t0
+    STAGE_SECONDS["protect"] += t2 - t1
+    STAGE_SECONDS["write"] += time.perf_counter() - t2
+    counts.delivered += len(chunk)
+    counts.loaded += len(checked.rows)
+    counts.quarantined += len(errors)
+    counts.extras.update(c for r in rows for c in r.extra_columns)
 
 
 def _metadata(manifest: Manifest, file: str, table: str, rows: list[ParsedRow],

@@ -123,21 +123,19 @@ def _file(entry: object, source: str, version: int, where: str) -> ManifestFile:
     return ManifestFile(name, records, str(entry["sha256"]).lower(), contract)
 
 
-def verify_files(manifest: Manifest) -> dict[str, bytes]:
-    """The bytes of every listed file, after checking it exists and its sha256 matches."""
-    data: dict[str, bytes] = {}
-    for f in manifest.files:
-        path = manifest.folder / f.name
-        try:
-            blob = path.read_bytes()
-        except OSError:
-            raise ManifestError(str(path), "file listed in manifest.json is missing") from None
-        digest = hashlib.sha256(blob).hexdigest()
-        if digest != f.sha256:
-            raise ManifestError(str(path), f"sha256 is {digest[:12]}…, manifest says "
-                                f"{f.sha256[:12]}… (file changed or truncated in transfer)")
-        data[f.name] = blob
-    return data
+def read_verified(manifest: Manifest, f: ManifestFile) -> bytes:
+    """The bytes of one listed file, after checking it exists and its sha256 matches (one
+    file at a time: a batch's files are never all in memory together)."""
+    path = manifest.folder / f.name
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        raise ManifestError(str(path), "file listed in manifest.json is missing") from None
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != f.sha256:
+        raise ManifestError(str(path), f"sha256 is {digest[:12]}…, manifest says "
+                            f"{f.sha256[:12]}… (file changed or truncated in transfer)")
+    return blob
 
 
 def check_count(manifest: Manifest, f: ManifestFile, delivered: int) -> None:

@@ -112,19 +112,46 @@ def ensure_schema_files(settings: Settings, source: str) -> None:
         _write(QUARANTINE_SCHEMA.empty_table(), path)
 
 
-def write_table(settings: Settings, source: str, table: str, batch_id: str,
-                columns: dict[str, list]) -> Path:
-    """Write one batch of a raw table; columns absent from ``columns`` are all NULL."""
-    schema = table_schema(source, table)
-    n = len(next(iter(columns.values()))) if columns else 0
-    arrays = [pa.array(columns[f.name], type=f.type) if f.name in columns
-              else pa.nulls(n, type=f.type) for f in schema]
-    unknown = set(columns) - set(schema.names)
-    if unknown:
-        raise KeyError(f"{source}/{table}: columns {sorted(unknown)} are not in the schema")
-    path = table_path(settings, source, table, batch_id)
-    _write(pa.Table.from_arrays(arrays, schema=schema), path)
-    return path
+class StagedTable:
+    """One batch of a raw table written chunk by chunk (a row group each) to a temporary file,
+    and visible only after ``commit``: ingestion holds one chunk in memory, not the file, and a
+    batch rejected half-way (``abort``) leaves nothing behind."""
+
+    def __init__(self, settings: Settings, source: str, table: str, batch_id: str) -> None:
+        self.name = f"{source}/{table}"
+        self.schema = table_schema(source, table)
+        self.path = table_path(settings, source, table, batch_id)
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, columns: dict[str, list]) -> None:
+        """Append rows; columns absent from ``columns`` are all NULL."""
+        unknown = set(columns) - set(self.schema.names)
+        if unknown:
+            raise KeyError(f"{self.name}: columns {sorted(unknown)} are not in the schema")
+        n = len(next(iter(columns.values()))) if columns else 0
+        arrays = [pa.array(columns[f.name], type=f.type) if f.name in columns
+                  else pa.nulls(n, type=f.type) for f in self.schema]
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Fixed options so identical input gives identical bytes.
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd",
+                                            write_statistics=True, store_schema=True,
+                                            use_dictionary=True)
+        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def commit(self) -> Path:
+        if self._writer is None:  # no rows: still a file, so a rerun replaces an older one
+            self.write({})
+        self._writer.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._tmp.unlink(missing_ok=True)
+
 
 
 def write_quarantine(settings: Settings, source: str, batch_id: str,
