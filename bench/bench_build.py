@@ -41,6 +41,16 @@ def _ingest(settings: Settings, up_to: dt.date | None) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
+def _model_seconds(settings: Settings) -> dict[str, float]:
+    """Seconds per model of the last dbt invocation (dbt's run_results), largest first: where
+    a build's time goes, and which models a daily build still recomputes in full."""
+    results = json.loads((settings.warehouse / "dbt" / "target" / "run_results.json")
+                         .read_text(encoding="utf-8"))["results"]
+    models = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in results
+              if r["unique_id"].startswith("model.")}
+    return dict(sorted(models.items(), key=lambda kv: -kv[1]))
+
+
 def _build(settings: Settings, run_id: str) -> tuple[float, dict[str, int]]:
     """start_build → dbt build → publish (gates are bench_gates' business); seconds, rows."""
     import duckdb
@@ -71,9 +81,11 @@ def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
     try:
         settings = load_settings(home)
         full_s, full_rows = _build(settings, "bench_full")
+        full_models = _model_seconds(settings)
         deposited = prepared.deposit_built(home, persons, days, seed, DBT_BUILD, full_s)
         rows_day, ingest_day_s = _ingest(settings, None)
         incremental_s, inc_rows = _build(settings, "bench_incremental")
+        incremental_models = _model_seconds(settings)
     finally:
         prepared.remove_home(home)
     return {
@@ -86,6 +98,7 @@ def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
         "ratio_incremental_to_full": round(incremental_s / full_s, 3),
         "rows_after_full": full_rows, "rows_after_incremental": inc_rows,
         "full_build_deposited_for_gateway": deposited,
+        "model_seconds": {"full": full_models, "incremental": incremental_models},
     }
 
 
