@@ -62,11 +62,16 @@
         {%- if config.get('replace_unkeyed') %} or {{ key }} is null{% endif %}
     {%- endset -%}
     {%- if config.get('keep_replaced') %}
+    {#- a retried build already replaced these rows once: what changed is no longer known -#}
+    {%- set retry = changes_of(target) is not none and run_query(
+            "select count(*) from " ~ changes_relation(target)).columns[0].values()[0] > 0 -%}
     create or replace table {{ changes_relation(target) }} as
-    select *, 'removed' as _change, '{{ build_id() }}' as _build from {{ target }}
+    select *, '{{ 'retry' if retry else 'removed' }}' as _change, '{{ build_id() }}' as _build
+    from {{ target }}
     where {{ replaced }}
     union all by name
-    select *, 'added' as _change, '{{ build_id() }}' as _build from {{ temp }};
+    select *, '{{ 'retry' if retry else 'added' }}' as _change, '{{ build_id() }}' as _build
+    from {{ temp }};
     {%- endif %}
     delete from {{ target }} where {{ replaced }};
     insert into {{ target }} ({{ columns }})

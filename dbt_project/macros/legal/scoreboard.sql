@@ -36,6 +36,10 @@ changed_facts as (
     -- the facts were rebuilt in full: every period may have changed
     select event_date from {{ ref('int_scoreboard_facts') }}
     {%- else %}
+    -- a retried build: every period (the first attempt's changes are no longer known)
+    select {{ fact_columns }} from {{ ref('int_scoreboard_facts') }}
+    where exists (select 1 from {{ changes }} where _change = 'retry')
+    union all
     (select {{ fact_columns }} from {{ changes }} where _change = 'removed'
      except
      select {{ fact_columns }} from {{ changes }} where _change = 'added')
