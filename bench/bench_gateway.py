@@ -56,7 +56,7 @@ def run(persons: int = 2000, days: int = 30, rounds: int = 40, seed: int = 1) ->
     try:
         settings = load_settings(home)
         gateway = Gateway(settings)
-        direct = connect_read_only(current_path(settings))
+        direct = connect_read_only(current_path(settings), settings.duckdb_memory_limit)
         kw = {"role": "analyst", "purpose": "benchmark", "region": None, "privileges": ()}
         plan_ms, plan_cpu_ms, direct_ms, total_ms = [], [], [], []
         for sql in QUERIES:  # warm caches (sqlglot, DuckDB) before timing

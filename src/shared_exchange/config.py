@@ -28,6 +28,9 @@ class Settings:
     token_mac: str = "hmac-sha256"  # or "hmac-sm3"
     keep_versions: int = 5
     alert_webhook: str = ""
+    # DuckDB's memory per process (builds, gateway): past it DuckDB spills to disk. The dbt
+    # profile reads the same SHARED_EXCHANGE_DUCKDB_MEMORY_LIMIT.
+    duckdb_memory_limit: str = "4GB"
 
     # -- landing zone (exactly as exchange-formats.md lays it out) --
     @property
@@ -91,4 +94,5 @@ def load_settings(home: str | Path | None = None) -> Settings:
         token_mac=_env("TOKEN_MAC", "hmac-sha256"),
         keep_versions=int(_env("KEEP_VERSIONS", "5")),
         alert_webhook=_env("ALERT_WEBHOOK", ""),
+        duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "4GB"),
     )

@@ -89,9 +89,11 @@ class _Plan:
         return any(v.sealed_visible for v in self.views.values())
 
 
-def connect_read_only(database: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection with external access and extension loading disabled."""
-    return duckdb.connect(str(database), read_only=True, config=dict(READ_ONLY_CONFIG))
+def connect_read_only(database: Path, memory_limit: str = "4GB") -> duckdb.DuckDBPyConnection:
+    """A read-only connection with external access and extension loading disabled, and
+    DuckDB's memory bounded (its default is 80 % of the machine)."""
+    return duckdb.connect(str(database), read_only=True,
+                          config={**READ_ONLY_CONFIG, "memory_limit": memory_limit})
 
 
 class Gateway:
@@ -119,7 +121,7 @@ class Gateway:
                                        "first", "unavailable")
                 if self._conn is not None:
                     self._conn.close()
-                self._conn = connect_read_only(target)
+                self._conn = connect_read_only(target, self.settings.duckdb_memory_limit)
                 self._conn_target = target
                 self._tables = self._published_tables(self._conn)
                 self._views.clear()

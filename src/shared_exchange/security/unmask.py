@@ -80,7 +80,7 @@ def _sealed_tokens(settings: Settings, tokens: set[str]) -> set[str] | None:
 
     if not settings.published_db.exists() or not tokens:
         return None
-    conn = connect_read_only(settings.published_db.resolve())
+    conn = connect_read_only(settings.published_db.resolve(), settings.duckdb_memory_limit)
     try:
         rows = conn.execute("SELECT DISTINCT person_token FROM person_cases WHERE sealed "
                             "AND person_token IN (SELECT unnest(?))", [sorted(tokens)])
