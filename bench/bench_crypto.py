@@ -106,7 +106,7 @@ def run(n: int = 200_000, rounds: int = 3) -> dict[str, dict[str, float]]:
         enc = FieldEncryptor(ring, "aes-256-gcm")
         ids = ring.person_keys(subjects)  # creating person keys is one-off, not timed
         pkeys = {s: ring.data_key(k) for s, k in ids.items()}
-        cases["encrypt aes-256-gcm, person keys"] = (
+        cases["encrypt aes-256-gcm with person keys"] = (
             lambda: enc.encrypt_many(values, aads, SCOPE, subjects),
             lambda: _bare_person_aes(pkeys, values, aads, subjects),
         )

@@ -99,7 +99,9 @@ def growth(rows_small: list[dict], rows_large: list[dict], n_small: int,
     large = {r["name"].split(",")[0]: r for r in rows_large}
     out = {}
     for small in rows_small:
-        key = small["name"].split(",")[0]  # names may carry a size-dependent suffix
+        # names may carry a size-dependent suffix after a comma ("rows/s, 972,932 rows"), so
+        # the stable part of a name never holds a comma
+        key = small["name"].split(",")[0]
         big = large.get(key)
         if big is None:
             continue
