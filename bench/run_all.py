@@ -153,27 +153,19 @@ def render(report: dict[str, Any], old: dict[str, Any] | None = None) -> None:
         table.add_column(col, justify="left" if col in ("area", "metric") else "right")
     if old:
         table.add_column("measured old/new", justify="right")
-    for area in report["params"]["areas"]:
-        for n in sizes:
-            res = report["results"].get(str(n), {}).get(area)
-            if res is None:
-                continue
-            if res["status"] != "ok":
-                table.add_row(area, f"[yellow]{res['status']}[/]: {res.get('error', '')[:70]}",
-                              f"{n:,}", *[""] * 6)
-                continue
-            for m in res["metrics"]:
-                key = f"{area}: {m['name'].split(',')[0]}"
-                g = report["growth"].get(key, {}) if n == sizes[-1] else {}
-                b = g.get("measured_exponent")
-                row = [area, m["name"], f"{n:,}",
-                       f"{_fmt(m['baseline'], m['unit'])} ({m['baseline_label']})",
-                       f"{_fmt(m['measured'], m['unit'])} ({m['measured_label']})",
-                       f"{m['ratio']:.2f}", "" if b is None else f"{b:.2f}",
-                       f"{res['peak_rss_mb']:,.0f}", f"{res['seconds']:,.0f}"]
-                if old:
-                    row.append(_compare(old, n, area, m))
-                table.add_row(*row)
+    for area, n, res, m, b in suite.table_rows(report):
+        if m is None:
+            table.add_row(area, f"[yellow]{res['status']}[/]: {res.get('error', '')[:70]}",
+                          f"{n:,}", *[""] * 6)
+            continue
+        row = [area, m["name"], f"{n:,}",
+               f"{_fmt(m['baseline'], m['unit'])} ({m['baseline_label']})",
+               f"{_fmt(m['measured'], m['unit'])} ({m['measured_label']})",
+               f"{m['ratio']:.2f}", "" if b is None else f"{b:.2f}",
+               f"{res['peak_rss_mb']:,.0f}", f"{res['seconds']:,.0f}"]
+        if old:
+            row.append(_compare(old, n, area, m))
+        table.add_row(*row)
     console = Console(width=200)
     console.print(table)
     for n, prep in report.get("preparation", {}).items():
@@ -201,7 +193,7 @@ def _prep_line(n: int, prep: dict[str, Any], results: dict[str, Any]) -> str:
 def _compare(old: dict[str, Any], n: int, area: str, metric: dict[str, Any]) -> str:
     res = old.get("results", {}).get(str(n), {}).get(area, {})
     for m in res.get("metrics", []):
-        if m["name"].split(",")[0] == metric["name"].split(",")[0] and metric["measured"]:
+        if suite.metric_key(m["name"]) == suite.metric_key(metric["name"]) and metric["measured"]:
             return f"{m['measured'] / metric['measured']:.2f}"
     return "–"
 

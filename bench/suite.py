@@ -9,7 +9,7 @@ runs can be compared. Growth between two sizes is reported as the exponent ``b``
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -93,15 +93,37 @@ def exponent(cost_small: float, cost_large: float, n_small: int, n_large: int) -
     return math.log(cost_large / cost_small) / math.log(n_large / n_small)
 
 
+def metric_key(name: str) -> str:
+    """A metric's name without its size-dependent suffix ("rows/s, 972,932 rows" → "rows/s"),
+    so the same metric matches across sizes and runs; a stable name never holds a comma."""
+    return name.split(",")[0]
+
+
+def table_rows(report: dict[str, Any]) -> Iterator[tuple[str, int, dict, dict | None,
+                                                          float | None]]:
+    """(area, persons, area result, metric — None when the area did not run — , growth b on
+    the largest size) in table order: what the console and the Markdown table both print."""
+    sizes = report["params"]["persons"]
+    for area in report["params"]["areas"]:
+        for n in sizes:
+            res = report["results"].get(str(n), {}).get(area)
+            if res is None:
+                continue
+            if res["status"] != "ok":
+                yield area, n, res, None, None
+                continue
+            for m in res["metrics"]:
+                g = report["growth"].get(f"{area}: {metric_key(m['name'])}", {})
+                yield area, n, res, m, g.get("measured_exponent") if n == sizes[-1] else None
+
+
 def growth(rows_small: list[dict], rows_large: list[dict], n_small: int,
            n_large: int) -> dict[str, dict[str, float | None]]:
     """Per metric name: exponents of the baseline's and the measured cost between sizes."""
-    large = {r["name"].split(",")[0]: r for r in rows_large}
+    large = {metric_key(r["name"]): r for r in rows_large}
     out = {}
     for small in rows_small:
-        # names may carry a size-dependent suffix after a comma ("rows/s, 972,932 rows"), so
-        # the stable part of a name never holds a comma
-        key = small["name"].split(",")[0]
+        key = metric_key(small["name"])
         big = large.get(key)
         if big is None:
             continue
@@ -130,25 +152,17 @@ def markdown(report: dict[str, Any]) -> str:
     sizes = report["params"]["persons"]
     lines = ["| area | metric | persons | baseline | measured | ratio | growth b | peak RSS MB |"
              " area s |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for area in report["params"]["areas"]:
-        for n in sizes:
-            res = report["results"].get(str(n), {}).get(area)
-            if res is None:
-                continue
-            if res["status"] != "ok":
-                lines.append(f"| {area} | {res['status']} | {n:,} | | | | | | |")
-                continue
-            for m in res["metrics"]:
-                key = f"{area}: {m['name'].split(',')[0]}"
-                b = (report["growth"].get(key, {}).get("measured_exponent")
-                     if n == sizes[-1] else None)
-                unit = "" if m["unit"] == "/s" else f" {m['unit']}"
-                lines.append(
-                    f"| {area} | {m['name']} | {n:,} | {_num(m['baseline'], m['unit'])}{unit} "
-                    f"({m['baseline_label']}) | {_num(m['measured'], m['unit'])}{unit} "
-                    f"({m['measured_label']}) | {m['ratio']:.2f} | "
-                    f"{'' if b is None else f'{b:.2f}'} | {res['peak_rss_mb']:,.0f} | "
-                    f"{res['seconds']:,.0f} |")
+    for area, n, res, m, b in table_rows(report):
+        if m is None:
+            lines.append(f"| {area} | {res['status']} | {n:,} | | | | | | |")
+            continue
+        unit = "" if m["unit"] == "/s" else f" {m['unit']}"
+        lines.append(
+            f"| {area} | {m['name']} | {n:,} | {_num(m['baseline'], m['unit'])}{unit} "
+            f"({m['baseline_label']}) | {_num(m['measured'], m['unit'])}{unit} "
+            f"({m['measured_label']}) | {m['ratio']:.2f} | "
+            f"{'' if b is None else f'{b:.2f}'} | {res['peak_rss_mb']:,.0f} | "
+            f"{res['seconds']:,.0f} |")
     if report.get("growth"):
         lines += ["", f"Growth b (cost ∝ persons^b) from {sizes[0]:,} to {sizes[-1]:,} persons:",
                   "", "| what | baseline b | measured b |", "|---|---:|---:|"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from shared_exchange.config import PROJECT_ROOT, Settings, load_settings
-from shared_exchange.orchestration.airflow_env import airflow_bin, dags_folder
+from shared_exchange.orchestration.airflow_env import airflow_bin, airflow_environ
 
 pytest.importorskip("airflow")
 pytest.importorskip("asyncpg", reason="Airflow's async metadata engine needs asyncpg")
@@ -42,27 +41,19 @@ def free_port() -> int:
 
 
 def _environ(settings: Settings, pg, api_port: int) -> dict[str, str]:
-    home = settings.airflow_home
+    """The deployment's Airflow environment, moved to LocalExecutor + PostgreSQL."""
     return {
-        **os.environ,
-        "SHARED_EXCHANGE_HOME": str(settings.home),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder()),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **airflow_environ(settings),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg.url("airflow", user="airflow"),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API__EXPOSE_CONFIG": "False",
         # generated per test run, shared by api-server and scheduler (never in a file)
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
     }

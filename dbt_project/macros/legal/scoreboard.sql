@@ -30,6 +30,15 @@
 {%- set fact_columns = 'indicator, unit_id, event_date, county_code, city_code, in_numerator, '
                        ~ 'measure_days, sealed' -%}
 with
+
+departments as (
+    select
+        cast(date_trunc('{{ period_type }}', business_date) as date) as period_start,
+        {{ sorted_string_agg('department', ',') }} as departments_included
+    from {{ ref('int_department_business_dates') }}
+    group by 1
+),
+
 {%- if incremental %}
 changed_facts as (
     {%- if changes is none %}
@@ -56,13 +65,7 @@ touched as (
     where event_date is not null
     union
     select d.period_start
-    from (
-        select
-            cast(date_trunc('{{ period_type }}', business_date) as date) as period_start,
-            {{ sorted_string_agg('department', ',') }} as departments_included
-        from {{ ref('int_department_business_dates') }}
-        group by 1
-    ) as d
+    from departments as d
     left join (select distinct period_start, departments_included from {{ this }}) as t
         on t.period_start = d.period_start
     where t.departments_included is distinct from d.departments_included
@@ -169,14 +172,6 @@ published as (
             else cast(numerator as double) / denominator
         end as value
     from protected
-),
-
-departments as (
-    select
-        cast(date_trunc('{{ period_type }}', business_date) as date) as period_start,
-        {{ sorted_string_agg('department', ',') }} as departments_included
-    from {{ ref('int_department_business_dates') }}
-    group by 1
 ),
 
 regions as (

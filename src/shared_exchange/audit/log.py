@@ -26,6 +26,7 @@ from typing import Any
 
 from shared_exchange.audit import merkle
 from shared_exchange.config import Settings
+from shared_exchange.fsutil import fsync_dir
 from shared_exchange.reports.leak_patterns import pii_kind_in
 
 __all__ = [
@@ -138,14 +139,6 @@ def _utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class AuditLog:
     """The log file of one deployment: ``Settings.audit / "audit.log"``."""
 
@@ -182,7 +175,7 @@ class AuditLog:
         finally:
             os.close(fd)  # closing releases the flock
         if seq == 0:
-            _fsync_dir(self.settings.audit)
+            fsync_dir(self.settings.audit)
         return digest
 
     def _tail(self, fd: int) -> tuple[int, str]:

@@ -88,13 +88,16 @@ def quarantine_path(settings: Settings, source: str, batch_id: str) -> Path:
     return settings.quarantine / source / f"{batch_id}.parquet"
 
 
+# Fixed options so identical input gives identical bytes.
+PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True, "store_schema": True,
+                   "use_dictionary": True}
+
+
 def _write(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        # Fixed options so identical input gives identical bytes.
-        pq.write_table(table, tmp, compression="zstd", write_statistics=True,
-                       store_schema=True, use_dictionary=True)
+        pq.write_table(table, tmp, **PARQUET_OPTIONS)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -134,10 +137,7 @@ class StagedTable:
                   else pa.nulls(n, type=f.type) for f in self.schema]
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Fixed options so identical input gives identical bytes.
-            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression="zstd",
-                                            write_statistics=True, store_schema=True,
-                                            use_dictionary=True)
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, **PARQUET_OPTIONS)
         self._writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
 
     def commit(self) -> Path:

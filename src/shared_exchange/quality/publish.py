@@ -24,8 +24,9 @@ from typing import Any
 import duckdb
 
 from shared_exchange.config import Settings
+from shared_exchange.fsutil import fsync_dir
 from shared_exchange.quality import runs
-from shared_exchange.quality.storage import atomic_write_json, fsync_dir, locked, read_json, utc_now
+from shared_exchange.quality.storage import atomic_write_json, locked, read_json, utc_now
 
 log = logging.getLogger(__name__)
 

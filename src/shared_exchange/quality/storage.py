@@ -11,18 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from shared_exchange.fsutil import fsync_dir
+
 
 def utc_now() -> str:
     """Wall-clock time for reports (never used to name or partition anything)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shared_exchange.fsutil import fsync_dir
 from shared_exchange.security.errors import KeyringError
-from shared_exchange.security.kms import KeyEncryptionKey, check_private_file, fsync_dir
+from shared_exchange.security.kms import KeyEncryptionKey, check_private_file
 
 Stamp = tuple[int, int, int]
 

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shared_exchange.fsutil import fsync_dir
 from shared_exchange.security.errors import KeyringError
 
 log = logging.getLogger(__name__)
@@ -183,12 +184,3 @@ def wrapped_by(wrapped: bytes) -> str | None:
         return bytes(wrapped[1 : 1 + _KEK_ID_LEN]).decode("ascii")
     except UnicodeDecodeError:
         return None
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
