@@ -87,9 +87,14 @@
     model drops it before a full build (`drop_changes()`). -#}
 {% macro changes_of(model_relation) -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
-    {%- set found = adapter.get_relation(database=model_relation.database,
-            schema=model_relation.schema, identifier=model_relation.identifier ~ '__changes') -%}
-    {%- if found is none -%}{{ return(none) }}{%- endif -%}
+    {#- not adapter.get_relation: dbt's relation cache is filled when the run starts and the
+        log is created later in the run by plain SQL, so the cache would not know it -#}
+    {%- set found = changes_relation(model_relation) -%}
+    {%- set present = run_query("select count(*) from information_schema.tables"
+            ~ " where table_catalog = '" ~ found.database ~ "' and table_schema = '"
+            ~ found.schema ~ "' and table_name = '" ~ found.identifier ~ "'"
+            ).columns[0].values()[0] -%}
+    {%- if present == 0 -%}{{ return(none) }}{%- endif -%}
     {%- set stale = run_query("select count(*) from " ~ found ~ " where _build <> '"
                               ~ build_id() ~ "'").columns[0].values()[0] -%}
     {{ return(found if stale == 0 else none) }}
@@ -106,5 +111,26 @@
     {%- if is_incremental() -%}
     update {{ this }} set as_of_date = (select as_of_date from {{ ref('int_as_of_date') }})
     where as_of_date is distinct from (select as_of_date from {{ ref('int_as_of_date') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A query of the `key`s whose rows in a keep_replaced model changed in this build, judged
+    on `columns` (what the caller reads): removed and added rows that differ, every key of a
+    retried build (what changed is no longer known), or every key when the model kept no
+    change log in this build. -#}
+{% macro changed_keys(model_relation, key, columns) -%}
+    {%- set log = changes_of(model_relation) -%}
+    {%- if log is none -%}
+        select {{ key }} from {{ model_relation }}
+    {%- else -%}
+        {%- set cols = columns | join(', ') -%}
+        select {{ key }} from (
+            (select {{ cols }} from {{ log }} where _change = 'removed'
+             except select {{ cols }} from {{ log }} where _change = 'added')
+            union all
+            (select {{ cols }} from {{ log }} where _change = 'added'
+             except select {{ cols }} from {{ log }} where _change = 'removed')
+        ) as changed
+        union select {{ key }} from {{ log }} where _change = 'retry'
     {%- endif -%}
 {%- endmacro %}

@@ -12,23 +12,103 @@
   end
 {% endmacro %}
 
+{#- The facts' change log when this build replaced only some of them (the cells then add
+    and subtract), else none: first build, full refresh, facts rebuilt, or a retried build
+    (the first attempt's changes are no longer known). -#}
+{% macro scoreboard_fact_changes() -%}
+    {%- if model.resource_type == 'unit_test' or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set changes = changes_of(ref('int_scoreboard_facts')) -%}
+    {%- if changes is none -%}{{ return(none) }}{%- endif -%}
+    {%- set retried = run_query("select count(*) from " ~ changes
+                                ~ " where _change = 'retry'").columns[0].values()[0] -%}
+    {{ return(changes if retried == 0 else none) }}
+{%- endmacro %}
+
+{#- The six ways a fact is counted: each period type at each region level. -#}
+{% macro scoreboard_cell_shapes() -%}
+    {%- set shapes = [] -%}
+    {%- for period_type in ['day', 'month', 'quarter'] -%}
+        {%- for level, column in [('county', 'county_code'), ('city', 'city_code')] -%}
+            {%- do shapes.append({'period_type': period_type, 'level': level,
+                                  'region': column}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(shapes) }}
+{%- endmacro %}
+
+{% macro period_start_of(period_type, date_column) -%}
+    {%- if period_type == 'day' -%}{{ date_column }}
+    {%- else -%}cast(date_trunc('{{ period_type }}', {{ date_column }}) as date){%- endif -%}
+{%- endmacro %}
+
+{#- CTE `cell_counts` over fact rows carrying `sign` (+1 counted, -1 taken away): distinct
+    units and distinct units in the numerator per cell and sign, summed over the signs.
+    Distinct counts add up over scope keys because a unit belongs to one scope key. A
+    detector's finding counts in its cell's `units` only where the same person-case is not
+    'active' there (the denominator is active ∪ found; findings are few, so only their
+    person-cases' activity is looked at). -#}
+{% macro scoreboard_cell_counts(facts) -%}
+found_activity as (
+    select distinct sign, unit_id, event_date, county_code, city_code
+    from {{ facts }}
+    where indicator = 'active'
+        and unit_id in (select unit_id from {{ facts }} where indicator like 'detector_%')
+),
+
+counted_rows as (
+    {%- for shape in scoreboard_cell_shapes() %}
+    {%- set period = period_start_of(shape.period_type, 'f.event_date') %}
+    select
+        f.sign, '{{ shape.period_type }}' as period_type, {{ period }} as period_start,
+        '{{ shape.level }}' as region_level, f.{{ shape.region }} as region_code,
+        f.indicator, f.measure_days, f.unit_id, f.in_numerator,
+        a.unit_id is not null as found_while_active
+    from {{ facts }} as f
+    left join (
+        select distinct sign, unit_id, {{ shape.region }} as region_code,
+            {{ period_start_of(shape.period_type, 'event_date') }} as period_start
+        from found_activity
+    ) as a
+        on f.indicator like 'detector_%' and a.sign = f.sign and a.unit_id = f.unit_id
+        and a.region_code = f.{{ shape.region }} and a.period_start = {{ period }}
+    where f.event_date is not null and f.{{ shape.region }} is not null
+    {{- "\n    union all" if not loop.last }}
+    {%- endfor %}
+),
+
+cell_counts as (
+    select
+        concat_ws('|', period_type, cast(period_start as {{ dbt.type_string() }}),
+            region_level, region_code, indicator,
+            coalesce(cast(measure_days as {{ dbt.type_string() }}), '')) as cell_key,
+        period_type, period_start, region_level, region_code, indicator, measure_days,
+        cast(sum(sign * units) as bigint) as units,
+        cast(sum(sign * numerator) as bigint) as numerator
+    from (
+        select
+            sign, period_type, period_start, region_level, region_code, indicator,
+            measure_days,
+            count(distinct case when not found_while_active then unit_id end) as units,
+            count(distinct case when in_numerator then unit_id end) as numerator
+        from counted_rows
+        group by sign, period_type, period_start, region_level, region_code, indicator,
+            measure_days
+    ) as by_sign
+    group by period_type, period_start, region_level, region_code, indicator, measure_days
+)
+{%- endmacro %}
+
 {#-
-  A scoreboard (晾晒) for one period type ('day', 'month', 'quarter'): every indicator of
-  int_scoreboard_facts by period and by city and county, ranked within period, level and
-  indicator, with the previous period's rate and the change. Small cells that include
-  sealed juveniles are suppressed (CPL art. 286; small_cell_threshold, project choice).
-  Daily boards cover the business dates loaded.
-  Incremental (DuckDB): a daily build recomputes the periods whose facts changed in this
-  build (int_scoreboard_facts__changes: removed vs added rows) or whose departments_included
-  changed, and the period after each (its previous_value); the rest is kept.
+  A scoreboard (晾晒) for one period type ('day', 'month', 'quarter') from
+  int_scoreboard_cells: every indicator by period and by city and county, ranked within
+  period, level and indicator, with the previous period's rate and the change. Small cells
+  are suppressed (CPL art. 286; small_cell_threshold, project choice). Daily boards cover
+  the business dates loaded. The cells are small next to the facts, so each build
+  recomputes the boards whole; the counting follows the facts incrementally (cells).
 -#}
 {% macro scoreboard(period_type) %}
 {%- set threshold = legal_var('small_cell_threshold') -%}
 {%- set step = {'day': "interval 1 day", 'month': "interval 1 month", 'quarter': "interval 3 month"}[period_type] -%}
-{%- set incremental = model.resource_type != 'unit_test' and is_incremental() -%}
-{%- set changes = changes_of(ref('int_scoreboard_facts')) if incremental else none -%}
-{%- set fact_columns = 'indicator, unit_id, event_date, county_code, city_code, in_numerator, '
-                       ~ 'measure_days, sealed' -%}
 with
 
 departments as (
@@ -39,84 +119,83 @@ departments as (
     group by 1
 ),
 
-{%- if incremental %}
-changed_facts as (
-    {%- if changes is none %}
-    -- the facts were rebuilt in full: every period may have changed
-    select event_date from {{ ref('int_scoreboard_facts') }}
-    {%- else %}
-    -- a retried build: every period (the first attempt's changes are no longer known)
-    select {{ fact_columns }} from {{ ref('int_scoreboard_facts') }}
-    where exists (select 1 from {{ changes }} where _change = 'retry')
-    union all
-    (select {{ fact_columns }} from {{ changes }} where _change = 'removed'
-     except
-     select {{ fact_columns }} from {{ changes }} where _change = 'added')
-    union all
-    (select {{ fact_columns }} from {{ changes }} where _change = 'added'
-     except
-     select {{ fact_columns }} from {{ changes }} where _change = 'removed')
-    {%- endif %}
-),
-
-touched as (
-    select distinct cast(date_trunc('{{ period_type }}', event_date) as date) as period_start
-    from changed_facts
-    where event_date is not null
-    union
-    select d.period_start
-    from departments as d
-    left join (select distinct period_start, departments_included from {{ this }}) as t
-        on t.period_start = d.period_start
-    where t.departments_included is distinct from d.departments_included
-),
-
-recomputed as (
-    select period_start from touched
-    union
-    select cast(period_start + {{ step }} as date) from touched
-),
-{%- endif %}
-
-facts as (
-    select
-        f.*,
-        cast(date_trunc('{{ period_type }}', f.event_date) as date) as period_start
-    from {{ ref('int_scoreboard_facts') }} as f
-    where f.event_date is not null
+period_cells as (
+    select *
+    from {{ ref('int_scoreboard_cells') }}
+    where period_type = '{{ period_type }}' and units + numerator > 0
     {%- if period_type == 'day' %}
-        and f.event_date in (select business_date from {{ ref('int_department_business_dates') }})
-    {%- endif %}
-    {%- if incremental %}
-        -- the recomputed periods and the ones before them (previous_value)
-        and (cast(date_trunc('{{ period_type }}', f.event_date) as date) in (
-                select period_start from recomputed)
-            or cast(date_trunc('{{ period_type }}', f.event_date) + {{ step }} as date) in (
-                select period_start from recomputed))
+        and period_start in (select business_date from {{ ref('int_department_business_dates') }})
     {%- endif %}
 ),
 
-by_region as (
-    select *, 'county' as region_level, county_code as region_code from facts
-    where county_code is not null
-    union all
-    select *, 'city', city_code from facts
-    where city_code is not null
+active as (
+    select period_start, region_level, region_code, units
+    from period_cells
+    where indicator = 'active'
+),
+
+detector_cells as (
+    -- every detector in every cell with activity, and wherever it found something
+    select
+        coalesce(d.period_start, a.period_start) as period_start,
+        coalesce(d.region_level, a.region_level) as region_level,
+        coalesce(d.region_code, a.region_code) as region_code,
+        coalesce(d.indicator, a.indicator) as indicator,
+        coalesce(d.numerator, 0) as numerator,
+        coalesce(a.units, 0) + coalesce(d.units, 0) as denominator,
+        cast(null as double) as median_days
+    from (select * from period_cells where indicator like 'detector_%') as d
+    full outer join (
+        select active.*, 'detector_' || codes.detector as indicator
+        from active
+        cross join (select {{ explode_list(detector_codes()) }} as detector) as codes
+    ) as a
+        on a.period_start = d.period_start and a.region_level = d.region_level
+        and a.region_code = d.region_code and a.indicator = d.indicator
+),
+
+positioned as (
+    -- the median from the counts per number of days (the middle one or two units)
+    select
+        *,
+        sum(units) over (partition by period_start, region_level, region_code, indicator
+                         order by measure_days rows between unbounded preceding and current row)
+            as through,
+        sum(units) over (partition by period_start, region_level, region_code, indicator)
+            as total
+    from period_cells
+    where measure_days is not null and units > 0
+),
+
+medians as (
+    select
+        period_start, region_level, region_code, indicator,
+        (min(measure_days) filter (where through >= floor((total + 1) / 2))
+            + min(measure_days) filter (where through >= floor(total / 2) + 1)) / 2.0
+            as median_days
+    from positioned
+    group by period_start, region_level, region_code, indicator
+),
+
+other_cells as (
+    select
+        c.period_start, c.region_level, c.region_code, c.indicator,
+        sum(c.numerator) as numerator,
+        sum(c.units) as denominator,
+        max(m.median_days) as median_days
+    from period_cells as c
+    left join medians as m
+        on m.period_start = c.period_start and m.region_level = c.region_level
+        and m.region_code = c.region_code and m.indicator = c.indicator
+    where c.indicator <> 'active' and c.indicator not like 'detector_%'
+    group by c.period_start, c.region_level, c.region_code, c.indicator
 ),
 
 cells as (
-    select
-        period_start,
-        region_level,
-        region_code,
-        indicator,
-        count(distinct case when in_numerator then unit_id end) as numerator,
-        count(distinct unit_id) as denominator,
-        median(measure_days) as median_days
-    from by_region
-    group by all
+    select * from detector_cells
+    union all
+    select * from other_cells
 ),
-
 valued as (
     select
         *,
@@ -212,17 +291,5 @@ left join regions as r
     on r.region_code = case when p.region_level = 'city' then p.region_code || '00'
         else p.region_code end
 left join departments as d on d.period_start = p.period_start
-{%- if incremental %}
-where p.period_start in (select period_start from recomputed)
-{%- endif %}
 {% endmacro %}
 
-{#- The config of a scoreboard: incremental by period on DuckDB (a period that no longer has
-    any fact is dropped by the cleanup), a full table on Spark (macros/cross_db/incremental.sql). -#}
-{% macro scoreboard_config(period_type) -%}
-    {{ return(keyed_incremental(
-        unique_key='period_start',
-        cleanup="delete from {{ this }} where period_start not in (
-            select cast(date_trunc('" ~ period_type ~ "', event_date) as date)
-            from {{ ref('int_scoreboard_facts') }} where event_date is not null)")) }}
-{%- endmacro %}

@@ -2,22 +2,29 @@
 -- its region, whether it is in the numerator, and (for durations) its days. Definitions
 -- are documented per indicator in models/marts/scoreboards/_scoreboards__docs.md.
 -- Incremental by scope_key (the person-case, or 'court:<no>' for a court case's row): a
--- daily build recomputes the build scope and the person-cases with an open finding (a
--- finding opens when the as-of date passes its due date); the replaced rows are kept for
--- the scoreboards, which recompute only the periods whose facts changed.
+-- daily build recomputes the build scope and the person-cases below; the replaced rows are
+-- kept (__changes) for int_scoreboard_cells, which adds and subtracts them.
 {{ config(**scoped_incremental(unique_key='scope_key')) }}
 {{ config(replace_unkeyed=true, keep_replaced=true, pre_hook="{{ drop_changes() }}") }}
-{%- set open_findings = 'select person_case_id from ' ~ ref('detector_findings')
-                        ~ " where status = 'open'" %}
+{#- recomputed besides the build scope: person-cases with an open finding (it opens when the
+    as-of date passes its due date) and those whose time-limit rows changed (an open stage
+    moves with the as-of date, and with it which occurrence is the worst) -#}
+{%- set also = 'select person_case_id from ' ~ ref('detector_findings')
+               ~ " where status = 'open' union "
+               ~ changed_keys(ref('time_limit_checks'), 'person_case_id', [
+                   'person_case_id', 'court_case_no', 'city_code', 'county_code', 'stage',
+                   'occurrence', 'stage_start', 'stage_end', 'sealed',
+                   'case when stage_end is not null then breached end',
+                   'case when stage_end is not null then days_used end']) %}
 
 with pc as (
     select * from {{ ref('person_cases') }}
-    where {{ in_build_scope('person_case_id', also=open_findings) }}
+    where {{ in_build_scope('person_case_id', also=also) }}
 ),
 
 checks as (
     select * from {{ ref('time_limit_checks') }}
-    where {{ in_build_scope('person_case_id', also=open_findings) }}
+    where {{ in_build_scope('person_case_id', also=also) }}
 ),
 
 reviews as (
@@ -96,22 +103,21 @@ from checks as t
 where t.stage_end is not null
 
 union all
--- detectors: person-cases with a finding first detected in the period, over person-cases
--- active in the period (any stage started or ended) or with a finding
+-- detectors: person-cases with a finding first detected in the period (numerator) ...
 select 'detector_' || d.detector, d.person_case_id, d.first_detected_at, d.county_code,
     d.city_code, true, null, d.sealed, d.person_case_id
 from {{ ref('detector_findings') }} as d
 where d.person_case_id in (select person_case_id from pc)
 
 union all
-select 'detector_' || codes.detector, a.person_case_id, a.event_date, a.county_code,
-    a.city_code, false, null, a.sealed, a.person_case_id
+-- ... over person-cases active in the period (any stage started or ended) or with a finding:
+-- activity is one 'active' row per person-case and day, shared by every detector
+-- (int_scoreboard_cells adds the findings outside it to each detector's denominator)
+select 'active', a.person_case_id, a.event_date, a.county_code, a.city_code, false,
+    cast(null as integer), a.sealed, a.person_case_id
 from (
     select distinct person_case_id, {{ explode_list(array_of(['stage_start', 'stage_end'])) }} as event_date,
         county_code, city_code, sealed
     from checks
 ) as a
-cross join (
-    select {{ explode_list(detector_codes()) }} as detector
-) as codes
 where a.event_date is not null

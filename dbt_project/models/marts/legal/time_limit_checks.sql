@@ -4,13 +4,17 @@
 -- worst occurrence: breached first, then most overdue, then latest.
 -- Incremental by person-case (macros/build_scope.sql): a daily build recomputes the build
 -- scope and every person-case with an open stage, whose verdict moves with the as-of date;
--- the other rows only get the new as_of_date.
+-- the other rows only get the new as_of_date. The replaced rows are kept (__changes) so the
+-- scoreboard facts follow the person-cases whose checks really changed.
 {{ config(**scoped_incremental()) }}
-{{ config(post_hook="{{ refresh_as_of_date() }}") }}
+{{ config(keep_replaced=true, pre_hook="{{ drop_changes() }}",
+          post_hook="{{ refresh_as_of_date() }}") }}
 with deadlines as (
     select * from {{ ref('int_stage_deadlines') }}
+    -- any occurrence still open, not only the row shown: which occurrence is the worst
+    -- can change with the as-of date (a closed one may stop being the worst)
     where {{ in_build_scope('person_case_id',
-        also='select person_case_id from ' ~ this ~ ' where stage_end is null') }}
+        also='select person_case_id from ' ~ ref('int_stage_deadlines') ~ ' where stage_end is null') }}
 ),
 
 as_of as (

@@ -1,5 +1,5 @@
 -- 晾晒 scoreboard by day, city and county (domain.md §4); definitions in _scoreboards__docs.md.
--- Incremental by period: a daily build recomputes the periods whose facts changed
--- (macros/legal/scoreboard.sql), so a late record still updates the past period it counts in.
-{{ config(**scoreboard_config('day')) }}
+-- Recomputed whole from int_scoreboard_cells, whose counts follow the facts incrementally, so
+-- a late record still updates the past period it counts in.
+{{ config(materialized='table') }}
 {{ scoreboard('day') }}
