@@ -9,8 +9,11 @@ start_build, dbt build, publish). Then the last day's batches are ingested and t
 build starts from the published one, as the build DAG does each morning (the incremental
 build). The ratio is incremental / full: what one day costs relative to rebuilding
 everything. Ingesting the last day is timed apart and not in either build. The full build
-is handed to the cache (``prepared.deposit_built``) for the gateway benchmark. A benchmark
-prints numbers; it never fails.
+is handed to the cache (``prepared.deposit_built``) for the gateway benchmark. Last, the same
+data is rebuilt with --full-refresh: the daily build's marts must equal it row for row
+(``differences_vs_rebuild``, counted in DuckDB), and ``ratio_incremental_to_rebuild`` sets
+the daily build against a full build of the very same data. A benchmark prints numbers; it
+never fails.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import prepared
 
 from shared_exchange import SOURCES
 from shared_exchange.config import Settings, load_settings
+from shared_exchange.warehouse.compare import count_differences
 from shared_exchange.warehouse.dbt import BUILD
 
 log = logging.getLogger("bench_build")
@@ -51,8 +56,9 @@ def _model_seconds(settings: Settings) -> dict[str, float]:
     return dict(sorted(models.items(), key=lambda kv: -kv[1]))
 
 
-def _build(settings: Settings, run_id: str) -> tuple[float, dict[str, int]]:
-    """start_build → dbt build → publish (gates are bench_gates' business); seconds, rows."""
+def _build(settings: Settings, run_id: str) -> tuple[float, dict[str, int], Path]:
+    """start_build → dbt build → publish (gates are bench_gates' business); seconds, rows,
+    the build file."""
     import duckdb
 
     from shared_exchange.quality import publish as pub
@@ -69,7 +75,18 @@ def _build(settings: Settings, run_id: str) -> tuple[float, dict[str, int]]:
                 for m in ("person_cases", "case_events", "time_limit_checks")}
     finally:
         con.close()
-    return seconds, rows
+    return seconds, rows, build.path
+
+
+def _rebuild(settings: Settings) -> tuple[float, Path]:
+    """A full rebuild (--full-refresh) of the same data as the daily build, in its own file:
+    what the daily build must equal, row for row."""
+    from shared_exchange.warehouse.dbt import run_dbt
+
+    path = settings.warehouse / "builds" / "bench_rebuild.duckdb"
+    started = time.perf_counter()
+    run_dbt([*DBT_BUILD, "--full-refresh"], settings, path)
+    return time.perf_counter() - started, path
 
 
 def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
@@ -80,12 +97,14 @@ def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
     home = prepared.working_home(snapshot, "build")
     try:
         settings = load_settings(home)
-        full_s, full_rows = _build(settings, "bench_full")
+        full_s, full_rows, _ = _build(settings, "bench_full")
         full_models = _model_seconds(settings)
         deposited = prepared.deposit_built(home, persons, days, seed, DBT_BUILD, full_s)
         rows_day, ingest_day_s = _ingest(settings, None)
-        incremental_s, inc_rows = _build(settings, "bench_incremental")
+        incremental_s, inc_rows, daily_path = _build(settings, "bench_incremental")
         incremental_models = _model_seconds(settings)
+        rebuild_s, rebuild_path = _rebuild(settings)
+        differences = count_differences(daily_path, rebuild_path)
     finally:
         prepared.remove_home(home)
     return {
@@ -97,6 +116,12 @@ def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
         "full_build_s": round(full_s, 2), "incremental_build_s": round(incremental_s, 2),
         "ratio_incremental_to_full": round(incremental_s / full_s, 3),
         "rows_after_full": full_rows, "rows_after_incremental": inc_rows,
+        # the daily build against a full rebuild of the same data: rows on one side only
+        "rebuild_s": round(rebuild_s, 2),
+        "ratio_incremental_to_rebuild": round(incremental_s / rebuild_s, 3),
+        "daily_equals_rebuild": all(d["only_left"] == d["only_right"] == 0
+                                    for d in differences.values()),
+        "differences_vs_rebuild": differences,
         "full_build_deposited_for_gateway": deposited,
         "model_seconds": {"full": full_models, "incremental": incremental_models},
     }

@@ -14,6 +14,7 @@ Standalone runs write bench/results/bench_gates_<persons>.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import time
@@ -28,13 +29,37 @@ log = logging.getLogger("bench_gates")
 RESULTS = Path(__file__).with_name("results")
 
 
+# Peak RSS of each step on its own: the kernel's high-water mark (VmHWM) is reset before the
+# step (Linux: "5" > /proc/self/clear_refs), so a gate's peak is not hidden by the build's.
+STEP_PEAK_RSS_MB: dict[str, int] = {}
+
+
+def _reset_peak_rss() -> None:
+    # not Linux or not allowed: the step's number is then the process's peak so far
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mb() -> int | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), None)
+    return int(line.split()[1]) // 1024 if line else None
+
+
 def _timed(timings: dict[str, float], name: str, fn, *args, **kwargs):
+    _reset_peak_rss()
     started = time.perf_counter()
     try:
         return fn(*args, **kwargs)
     finally:
         timings[name] = round(time.perf_counter() - started, 2)
-        log.info("%s: %.1fs", name, timings[name])
+        peak = _peak_rss_mb()
+        if peak is not None:
+            STEP_PEAK_RSS_MB[name] = peak
+        log.info("%s: %.1fs, peak RSS %s MB", name, timings[name], peak)
 
 
 def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
@@ -103,6 +128,7 @@ def _measure(settings: Settings, persons: int, days: int) -> dict[str, Any]:
         "note": "from the prepared ingested snapshot (days 1..N-1); ingestion is not timed "
                 "here. gx_import_s is paid once per gate process (each Airflow task); not in "
                 "ratios",
+        "peak_rss_mb_per_step": dict(STEP_PEAK_RSS_MB),
         "build_without_gates_s": round(dbt, 2),
         "gates_s": round(raw_gates + layer_gates, 2),
         "ratio_gated_to_ungated": round((dbt + raw_gates + layer_gates) / dbt, 3),

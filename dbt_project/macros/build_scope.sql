@@ -86,7 +86,10 @@
     build of that model, so everything downstream must be recomputed). A pre-hook of the
     model drops it before a full build (`drop_changes()`). -#}
 {% macro changes_of(model_relation) -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
+    {#- only an incremental run reads another model's changes (none on Spark: full tables) -#}
+    {%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
     {#- not adapter.get_relation: dbt's relation cache is filled when the run starts and the
         log is created later in the run by plain SQL, so the cache would not know it -#}
     {%- set found = changes_relation(model_relation) -%}

@@ -18,7 +18,7 @@ import pytest
 
 from shared_exchange import SOURCES
 from shared_exchange.config import PROJECT_ROOT, Settings, load_settings
-from shared_exchange.warehouse.compare import MART_KEYS, compare_marts
+from shared_exchange.warehouse.compare import MART_KEYS, compare_marts, count_differences
 from shared_exchange.warehouse.dbt import run_dbt
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,22 @@ def test_compare_marts_matches_normalised_values_and_reports_differences(tmp_pat
     assert diff.mismatch_count == 1 and diff.mismatches[0][1] == "link_confidence"
     assert diff.keys_only_left == [("b",)] and diff.keys_only_right == [("c",)]
     assert diff.rows_compared == 1
+
+
+def test_count_differences_counts_rows_on_one_side_only(tmp_path):
+    import datetime as dt
+
+    day = dt.date(2022, 3, 1)
+    rows = [("a", 0.95, day, None), ("b", 1 / 3, day, None)]
+    left = _tiny_build(tmp_path / "left.duckdb", rows)
+    # 1/3 computed another way differs in the last bits only: equal at 9 decimals
+    same = _tiny_build(tmp_path / "same.duckdb", [("b", 1 - 2 / 3, day, None), rows[0]])
+    assert count_differences(left, same, ["person_cases"]) == {
+        "person_cases": {"rows": 2, "only_left": 0, "only_right": 0}}
+    changed = _tiny_build(tmp_path / "changed.duckdb",
+                          [rows[0], ("b", 0.5, day, None), ("c", None, day, None)])
+    assert count_differences(left, changed, ["person_cases"]) == {
+        "person_cases": {"rows": 2, "only_left": 1, "only_right": 2}}
 
 
 def test_compare_marts_needs_a_known_key(tmp_path):

@@ -4,7 +4,8 @@ GX's SQL engine over duckdb-engine returns empty metrics (GX issues #10738, #115
 frames are read from DuckDB/Parquet into pandas by the caller and validated here through an
 ephemeral context, a pandas data source, one dataframe asset per table and a
 ``ValidationDefinition`` per table. Each gate gets its own context and Data Docs site, so
-gates running in different Airflow task processes never overwrite each other's pages.
+gates running in different Airflow task processes never overwrite each other's pages. Tables
+bigger than one chunk arrive as ``chunks.ChunkedTable`` and are validated in bounded pieces.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from shared_exchange.quality.chunked_validation import raised_message, validate_chunked
+from shared_exchange.quality.chunks import ChunkedTable
 from shared_exchange.quality.suites import SuiteSpec, to_gx_suite
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ class Validation:
     evaluated: int
     failures: list[Failure]
     docs_index: Path | None
+    # GX's suite-level result per table (combined over pieces for a chunked table)
+    outcomes: dict[str, Any] = field(default_factory=dict)
 
 
 def _context(docs_dir: Path):
@@ -105,9 +110,7 @@ def _failure(result, table: str, keys: list[str]) -> Failure:
     config = result.expectation_config
     kwargs = dict(config.kwargs)
     info = result.result or {}
-    error = None
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        error = str(result.exception_info.get("exception_message", ""))[:300]
+    error = raised_message(result.exception_info)
     samples = [
         {k: _json_safe(row.get(k)) for k in keys if k in row}
         for row in info.get("partial_unexpected_index_list") or []
@@ -140,13 +143,17 @@ def _pair(kwargs: Mapping[str, Any]) -> str | None:
 
 def validate(
     spec: SuiteSpec,
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame | ChunkedTable],
     parameters: Mapping[str, Any],
     *,
     run_id: str,
     docs_dir: Path | None,
 ) -> Validation:
-    """Validate each table's frame against its part of ``spec``; build Data Docs if asked."""
+    """Validate each table's frame against its part of ``spec``; build Data Docs if asked.
+
+    A ``ChunkedTable`` (more rows than one chunk) is validated piece by piece and its pieces
+    combined per expectation (chunked_validation); its Data Docs page shows the combined result.
+    """
     context = _context(docs_dir or Path(os.devnull))
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -154,6 +161,7 @@ def validate(
     source = context.data_sources.add_pandas(f"{spec.name}_frames")
     gx_run = RunIdentifier(run_name=run_id)
     failures: list[Failure] = []
+    outcomes: dict[str, Any] = {}
     evaluated = 0
     for table in spec.tables:
         frame = frames.get(table)
@@ -171,16 +179,42 @@ def validate(
             "partial_unexpected_count": SAMPLE_SIZE,
             "unexpected_index_column_names": keys,
         }
-        outcome = definition.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=dict(parameters),
-            result_format=result_format,
-            run_id=gx_run,
-        )
+        if isinstance(frame, ChunkedTable):
+            outcome = validate_chunked(batch, spec.for_table(table), frame, parameters,
+                                       result_format, suite.name)
+            _store(context, outcome, suite.name, gx_run)
+        else:
+            outcome = definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=dict(parameters),
+                result_format=result_format,
+                run_id=gx_run,
+            )
+        outcomes[table] = outcome
         evaluated += len(outcome.results)
         failures.extend(_failure(r, table, keys) for r in outcome.results if not r.success)
     index = None
     if docs_dir is not None:
         context.build_data_docs()
         index = docs_dir / "index.html"
-    return Validation(evaluated=evaluated, failures=failures, docs_index=index)
+    return Validation(evaluated=evaluated, failures=failures, docs_index=index,
+                      outcomes=outcomes)
+
+
+def _store(context, outcome, suite_name: str, gx_run) -> None:
+    """Keep a combined result where ``ValidationDefinition.run`` keeps its own (for Data Docs)."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    outcome.meta["run_id"] = gx_run
+    outcome.meta["validation_time"] = gx_run.run_time
+    suite_id = ExpectationSuiteIdentifier(name=suite_name)
+    context.validation_results_store.store_validation_results(
+        suite_validation_result=outcome,
+        suite_validation_result_identifier=ValidationResultIdentifier(
+            batch_identifier=outcome.batch_id, expectation_suite_identifier=suite_id,
+            run_id=gx_run),
+        expectation_suite_identifier=suite_id,
+    )

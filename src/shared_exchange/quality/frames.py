@@ -1,7 +1,9 @@
 """Read what a gate validates into pandas: raw batches, ledgers, build tables, the mart catalog.
 
 Only the columns a suite reads are loaded (and never an ``_enc`` ciphertext beyond a null
-check), so a gate costs little next to the build and holds no more data than it needs.
+check), so a gate costs little next to the build and holds no more data than it needs. A
+table with more rows than one chunk is not loaded at all: it comes back as a
+``chunks.ChunkedTable`` that the engine reads in bounded pieces.
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ import duckdb
 import pandas as pd
 
 from shared_exchange.config import Settings
+from shared_exchange.quality.chunks import (
+    ChunkedTable,
+    ident,
+    literal,
+    set_memory_limit,
+    table_source,
+)
 from shared_exchange.quality.storage import read_json
 from shared_exchange.quality.suites import SuiteSpec, restricted_models
 
 log = logging.getLogger(__name__)
 
 LEDGER_TABLE = "_ledger"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 # -- raw layer -------------------------------------------------------------------------
 
@@ -68,25 +72,33 @@ def ledger_frame(ledgers: list[dict[str, Any]]) -> pd.DataFrame:
 
 def raw_table_frame(
     settings: Settings, source: str, table: str, batch_ids: list[str], columns: set[str]
-) -> pd.DataFrame:
-    """The gated columns of ``raw/<source>/<table>/<batch>.parquet`` for these batches."""
+) -> pd.DataFrame | ChunkedTable:
+    """The gated columns of ``raw/<source>/<table>/<batch>.parquet`` for these batches.
+
+    A frame, or a ``ChunkedTable`` owning its connection when there are more rows than one
+    chunk (``run_gate`` closes it).
+    """
     files = [settings.raw / source / table / f"{b}.parquet" for b in batch_ids]
     files = [str(f) for f in files if f.exists()]
     if not files:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in sorted(columns)})
     con = duckdb.connect()
     try:
-        rel = con.read_parquet(files, union_by_name=True)
-        present = [c for c in sorted(columns) if c in rel.columns]
+        set_memory_limit(con, settings.duckdb_memory_limit)
+        scan = f"read_parquet([{', '.join(literal(f) for f in files)}], union_by_name = true)"
+        available = {r[0] for r in con.execute(f"describe select * from {scan}").fetchall()}
+        present = [c for c in sorted(columns) if c in available]
         # ciphertext is only checked for presence: load a marker, never the bytes
         select = ", ".join(
-            f"case when {_ident(c)} is null then null else 'present' end as {_ident(c)}"
-            if c.endswith("_enc") else _ident(c)
+            f"case when {ident(c)} is null then null else 'present' end as {ident(c)}"
+            if c.endswith("_enc") else ident(c)
             for c in present
         )
-        return rel.project(select or "1 as _empty").df()
-    finally:
+        return table_source(con, f"select {select or '1 as _empty'} from {scan}",
+                            owns_connection=True)
+    except BaseException:
         con.close()
+        raise
 
 
 def raw_frames(
@@ -104,9 +116,13 @@ def raw_frames(
 # -- warehouse builds ------------------------------------------------------------------
 
 
-def open_build(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def open_build(
+    path: Path, *, read_only: bool = True, memory_limit: str = ""
+) -> duckdb.DuckDBPyConnection:
     """A connection to a build file; read-only unless the build is still ours to write."""
-    return duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only)
+    set_memory_limit(con, memory_limit)
+    return con
 
 
 def find_table(con: duckdb.DuckDBPyConnection, name: str, prefer: str = "") -> str | None:
@@ -117,7 +133,7 @@ def find_table(con: duckdb.DuckDBPyConnection, name: str, prefer: str = "") -> s
     if not rows:
         return None
     schemas = sorted((r[0] for r in rows), key=lambda s: (prefer not in s, s))
-    return f"{_ident(schemas[0])}.{_ident(name)}"
+    return f"{ident(schemas[0])}.{ident(name)}"
 
 
 def table_rows(path: Path, name: str) -> int | None:
@@ -134,8 +150,11 @@ def table_rows(path: Path, name: str) -> int | None:
 
 def build_frame(
     con: duckdb.DuckDBPyConnection, spec: SuiteSpec, table: str, prefer: str
-) -> pd.DataFrame | None:
-    """The frame for one table of a staging or mart suite; ``None`` if the model is absent."""
+) -> pd.DataFrame | ChunkedTable | None:
+    """The frame for one table of a staging or mart suite; ``None`` if the model is absent.
+
+    A table with more rows than one chunk comes back as a ``ChunkedTable`` reading ``con``.
+    """
     name = table or spec.name
     qualified = find_table(con, name, prefer)
     if qualified is None:
@@ -143,12 +162,11 @@ def build_frame(
     query = spec.meta.get("query") if not table else None
     if query:
         schema = qualified.split(".")[0].strip('"')
-        con.execute(f"set search_path = '{schema}'")
-        return con.execute(query).df()
+        return table_source(con, query, setup=f"set search_path = {literal(schema)}")
     present = {r[0] for r in con.execute(f"describe {qualified}").fetchall()}
     wanted = sorted((spec.columns(table) | set(spec.keys_for(table))) & present)
-    cols = ", ".join(_ident(c) for c in wanted) or "1 as _empty"
-    return con.execute(f"select {cols} from {qualified}").df()
+    cols = ", ".join(ident(c) for c in wanted) or "1 as _empty"
+    return table_source(con, f"select {cols} from {qualified}")
 
 
 def mart_catalog_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -164,7 +182,7 @@ def mart_catalog_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         [list(config.marts)],
     ).fetchall()
     for schema, name in sorted(set(tables)):
-        qualified = f"{_ident(schema)}.{_ident(name)}"
+        qualified = f"{ident(schema)}.{ident(name)}"
         cols = {r[0] for r in con.execute(f"describe {qualified}").fetchall()}
         sealed_rows = 0
         if "sealed" in cols:

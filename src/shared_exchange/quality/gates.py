@@ -25,6 +25,7 @@ import pandas as pd
 
 from shared_exchange.config import Settings
 from shared_exchange.quality import engine, frames, runs
+from shared_exchange.quality.chunks import ChunkedTable
 from shared_exchange.quality.suites import (
     SuiteError,
     SuiteSpec,
@@ -36,7 +37,7 @@ from shared_exchange.quality.suites import (
 
 log = logging.getLogger(__name__)
 
-Frames = pd.DataFrame | Mapping[str, pd.DataFrame | None]
+Frames = pd.DataFrame | ChunkedTable | Mapping[str, pd.DataFrame | ChunkedTable | None]
 FrameSource = Frames | Callable[[SuiteSpec], Frames]
 MART_CATALOG = "mart_catalog"
 COMPLETENESS = "completeness"
@@ -117,8 +118,8 @@ class GateFailed(RuntimeError):
         ]
 
 
-def _normalise(spec: SuiteSpec, found: Frames) -> dict[str, pd.DataFrame | None]:
-    if isinstance(found, pd.DataFrame):
+def _normalise(spec: SuiteSpec, found: Frames) -> dict[str, pd.DataFrame | ChunkedTable | None]:
+    if isinstance(found, pd.DataFrame | ChunkedTable):
         if spec.tables != [""]:
             raise SuiteError(
                 f"{spec.path}: suite covers tables {spec.tables}; pass a mapping table -> frame"
@@ -127,7 +128,9 @@ def _normalise(spec: SuiteSpec, found: Frames) -> dict[str, pd.DataFrame | None]
     return dict(found)
 
 
-def _absent(spec: SuiteSpec, tables: Mapping[str, pd.DataFrame | None]) -> list[engine.Failure]:
+def _absent(
+    spec: SuiteSpec, tables: Mapping[str, pd.DataFrame | ChunkedTable | None]
+) -> list[engine.Failure]:
     """A model the suite gates is missing from the build: that alone fails the gate."""
     return [
         engine.Failure(check="model_present", expectation="table exists in the build",
@@ -154,6 +157,24 @@ def run_gate(
     spec = load_suite(dataset)
     found = frame_or_loader(spec) if callable(frame_or_loader) else frame_or_loader
     tables = _normalise(spec, found)
+    try:
+        return _run_gate(settings, dataset, spec, tables, run_id, parameters, data_docs, started)
+    finally:
+        for table in tables.values():
+            if isinstance(table, ChunkedTable):
+                table.close()  # a chunked raw table holds its own DuckDB connection
+
+
+def _run_gate(
+    settings: Settings,
+    dataset: str,
+    spec: SuiteSpec,
+    tables: dict[str, pd.DataFrame | ChunkedTable | None],
+    run_id: str,
+    parameters: Mapping[str, Any] | None,
+    data_docs: bool,
+    started: float,
+) -> GateResult:
     params = dict(parameters or {})
     if {"min_rows", "max_rows"} & spec.parameters() and "min_rows" not in params:
         params.update(volume_parameters(spec, None))
@@ -251,7 +272,8 @@ def gate_layer(
                                 run_id=run_id))
     # not read-only: dbt run in this same process may still hold the file open read-write,
     # and DuckDB refuses a second connection with another configuration; gates only select
-    con = frames.open_build(build_db, read_only=False)
+    con = frames.open_build(build_db, read_only=False,
+                            memory_limit=settings.duckdb_memory_limit)
     try:
         for dataset in datasets(layer):
             spec = load_suite(dataset)

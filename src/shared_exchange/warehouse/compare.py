@@ -20,7 +20,8 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["MART_KEYS", "MartComparison", "ParityReport", "compare_marts", "load_mart"]
+__all__ = ["MART_KEYS", "MartComparison", "ParityReport", "compare_marts", "count_differences",
+           "load_mart"]
 
 # The key that identifies one row of each published mart (its grain).
 MART_KEYS: dict[str, tuple[str, ...]] = {
@@ -204,3 +205,34 @@ def compare_marts(
         report[mart] = _compare_rows(mart, load_mart(left, mart), load_mart(right, mart),
                                      MART_KEYS[mart], rel_tol, abs_tol, max_examples)
     return ParityReport(report)
+
+
+def count_differences(left: Path, right: Path, marts: Sequence[str] = tuple(MART_KEYS),
+                      *, digits: int = 9) -> dict[str, dict[str, int]]:
+    """Rows of each mart found on one side only, counted inside DuckDB: for two DuckDB builds
+    too large to hold in Python (the benchmark's daily build against a full rebuild).
+    Floating-point columns are compared rounded to ``digits`` decimals."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{Path(left)}' as l (read_only)")
+        con.execute(f"attach '{Path(right)}' as r (read_only)")
+        out = {}
+        for mart in marts:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_catalog = 'l' and table_schema = 'main' and table_name = ? "
+                "order by ordinal_position", [mart]).fetchall()
+            select = ", ".join(
+                f'round("{name}", {digits})' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+                for name, kind in columns)
+
+            def only(a: str, b: str, mart: str = mart, select: str = select) -> int:
+                return con.execute(f"select count(*) from (select {select} from {a}.main.{mart} "
+                                   f"except all select {select} from {b}.main.{mart})"
+                                   ).fetchone()[0]
+
+            out[mart] = {"rows": con.execute(f"select count(*) from l.main.{mart}").fetchone()[0],
+                         "only_left": only("l", "r"), "only_right": only("r", "l")}
+        return out
+    finally:
+        con.close()
