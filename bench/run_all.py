@@ -162,7 +162,7 @@ def render(report: dict[str, Any], old: dict[str, Any] | None = None) -> None:
                f"{_fmt(m['baseline'], m['unit'])} ({m['baseline_label']})",
                f"{_fmt(m['measured'], m['unit'])} ({m['measured_label']})",
                f"{m['ratio']:.2f}", "" if b is None else f"{b:.2f}",
-               f"{res['peak_rss_mb']:,.0f}", f"{res['seconds']:,.0f}"]
+               f"{suite.area_peak_rss(res):,.0f}", f"{res['seconds']:,.0f}"]
         if old:
             row.append(_compare(old, n, area, m))
         table.add_row(*row)
@@ -209,7 +209,7 @@ def _growth(report: dict[str, Any]) -> dict[str, Any]:
         if a.get("status") == b.get("status") == "ok":
             out.update(suite.growth(a["metrics"], b["metrics"], sizes[0], sizes[-1]))
             out[f"{area}: peak RSS"] = {"measured_exponent": suite.exponent(
-                a["peak_rss_mb"], b["peak_rss_mb"], sizes[0], sizes[-1])}
+                suite.area_peak_rss(a), suite.area_peak_rss(b), sizes[0], sizes[-1])}
     return out
 
 
@@ -230,6 +230,11 @@ def main() -> None:
     old = json.loads(args.compare.read_text(encoding="utf-8")) if args.compare else None
     if args.render:
         report = json.loads(args.render.read_text(encoding="utf-8"))
+        # the measurements are the raw results: rows come from today's readers of them
+        for by_area in report["results"].values():
+            for area, res in by_area.items():
+                if res.get("status") == "ok" and area in suite.READERS:
+                    res["metrics"] = [m.as_dict() for m in suite.metrics(area, res["raw"])]
         render(report, old)
         if args.markdown:
             sys.stdout.write(suite.markdown(report) + "\n")
