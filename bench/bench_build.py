@@ -104,7 +104,8 @@ def run(persons: int, days: int = 30, seed: int = 1) -> dict[str, Any]:
         incremental_s, inc_rows, daily_path = _build(settings, "bench_incremental")
         incremental_models = _model_seconds(settings)
         rebuild_s, rebuild_path = _rebuild(settings)
-        differences = count_differences(daily_path, rebuild_path)
+        differences = count_differences(daily_path, rebuild_path,
+                                        memory_limit=settings.duckdb_memory_limit)
     finally:
         prepared.remove_home(home)
     return {

@@ -208,11 +208,13 @@ def compare_marts(
 
 
 def count_differences(left: Path, right: Path, marts: Sequence[str] = tuple(MART_KEYS),
-                      *, digits: int = 9) -> dict[str, dict[str, int]]:
+                      *, digits: int = 9, memory_limit: str | None = None
+                      ) -> dict[str, dict[str, int]]:
     """Rows of each mart found on one side only, counted inside DuckDB: for two DuckDB builds
     too large to hold in Python (the benchmark's daily build against a full rebuild).
-    Floating-point columns are compared rounded to ``digits`` decimals."""
-    con = duckdb.connect()
+    Floating-point columns are compared rounded to ``digits`` decimals; ``memory_limit``
+    (e.g. the settings' duckdb_memory_limit) makes DuckDB spill instead of growing."""
+    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         con.execute(f"attach '{Path(left)}' as l (read_only)")
         con.execute(f"attach '{Path(right)}' as r (read_only)")
