@@ -133,6 +133,25 @@ def test_encrypt_many_matches_single(enc):
         enc.encrypt_many(values, aads[:2], "police/2022-03")
 
 
+def test_encrypt_columns_share_person_keys_beyond_the_cache(keyring):
+    # more persons than cache entries: the second column must not lose the first's keys
+    enc = FieldEncryptor(keyring, "aes-256-gcm", cache_size=2)
+    subjects = [f"tok{i}" for i in range(6)] + [None]
+    names = [f"名{i}" for i in range(7)]
+    phones = [f"1380000000{i}" for i in range(6)] + [None]
+    aads = {c: [field_aad("police", "suspects", c, f"b/f/{i}") for i in range(7)]
+            for c in ("name", "phone")}
+    out = enc.encrypt_columns({"name": (names, aads["name"]), "phone": (phones, aads["phone"])},
+                              "police/2022-03", subjects)
+    assert [key_id_of(b) for b in out["name"][:6]] == [key_id_of(b) for b in out["phone"][:6]]
+    assert len({key_id_of(b) for b in out["name"][:6]}) == 6
+    assert not key_id_of(out["name"][6]).startswith("p") and out["phone"][6] is None
+    assert enc.decrypt_many(out["name"], aads["name"]) == names
+    assert enc.decrypt_many(out["phone"], aads["phone"]) == phones
+    with pytest.raises(ValueError):
+        enc.encrypt_columns({"name": (names, aads["name"])}, "s", subjects[:3])
+
+
 def test_unknown_cipher_is_refused():
     with pytest.raises(UnsupportedCipherError, match="SHARED_EXCHANGE_CIPHER"):
         suite_for("des-cbc")

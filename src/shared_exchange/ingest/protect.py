@@ -55,12 +55,13 @@ class Protector:
         self.timer.tokenise += time.perf_counter() - start
         return [table.get(v) if v else None for v in values]
 
-    def encrypt_column(self, values: Sequence[str | None], aads: Sequence[str], scope: str,
-                       subjects: Sequence[str | None] | None) -> list[bytes | None]:
+    def encrypt_columns(self, columns: dict[str, tuple[list[str | None], list[str]]],
+                        scope: str, subjects: Sequence[str | None] | None
+                        ) -> dict[str, list[bytes | None]]:
         start = time.perf_counter()
-        out = self.encryptor.encrypt_many(values, aads, scope, subjects)
+        out = self.encryptor.encrypt_columns(columns, scope, subjects)
         self.timer.encrypt += time.perf_counter() - start
-        self.timer.values += len(values)
+        self.timer.values += sum(len(values) for values, _ in columns.values())
         return out
 
     def protect(self, contract: Contract, columns: dict[str, list], row_ids: Sequence[str],
@@ -77,6 +78,7 @@ class Protector:
             out["id_status"] = [i.status if i else None for i in infos]
             out["id_birth_date"] = [i.birth_date if i else None for i in infos]
             out["id_region_code"] = [i.region_code if i else None for i in infos]
+        plain: dict[str, tuple[list[str | None], list[str]]] = {}
         for f in contract.fields:
             values = columns[f.column]
             if not f.encrypted:
@@ -88,9 +90,11 @@ class Protector:
                 out["name_pinyin_token"] = self._tokens(
                     [name_pinyin(n) if n else None for n in names], "name_pinyin")
             prefix = f"{contract.source}.{contract.table}|{f.column}|"
-            aads = [prefix + r for r in row_ids]
-            out[f"{f.column}_enc"] = self.encrypt_column(values, aads, scope, subjects)
+            plain[f"{f.column}_enc"] = (values, [prefix + r for r in row_ids])
+            out[f"{f.column}_enc"] = []  # filled below; keeps the raw table's column order
             out[f"{f.column}_masked"] = masked_column(f.pi, values)
+        # One call per table: each person's key is resolved and prepared once, not per column.
+        out.update(self.encrypt_columns(plain, scope, subjects))
         return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from shared_exchange.contracts.records import RowError
 from shared_exchange.ingest.protect import Protector
+from shared_exchange.security import quarantine_aad
 
 
 def raw_text(raw: bytes, encoding: str) -> str:
@@ -42,9 +43,9 @@ class QuarantineRows:
         """Quarantine table columns, ordered by file then line (deterministic)."""
         rows = sorted(self.errors, key=lambda t: (t[0], t[3].line))
         row_ids = [f"{self.batch_id}/{file}/{e.line}" for file, _, _, e in rows]
-        blobs = protector.encrypt_column(
-            [raw_text(e.raw, enc) for _, _, enc, e in rows],
-            [f"quarantine|raw|{r}" for r in row_ids], scope, None)
+        raw = [raw_text(e.raw, enc) for _, _, enc, e in rows]
+        blobs = protector.encrypt_columns(
+            {"raw_enc": (raw, [quarantine_aad(r) for r in row_ids])}, scope, None)["raw_enc"]
         return {
             "batch_id": [self.batch_id] * len(rows),
             "source": [self.source] * len(rows),

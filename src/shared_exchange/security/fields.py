@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
+from itertools import repeat
 from typing import Any
 
 from shared_exchange.security.aead import (
@@ -91,24 +92,34 @@ class FieldEncryptor:
 
     def _entry(self, key_id: str, suite: CipherSuite) -> tuple[bytes, Any]:
         """(header, prepared AEAD) for a key, from the LRU or built once."""
-        slot = (key_id, suite.suite_id)
-        entry = self._by_key.get(slot)
-        if entry is not None:
-            with suppress(KeyError):  # another thread may have just evicted it
-                self._by_key.move_to_end(slot)
-            return entry
+        return self._entries((key_id,), suite)[key_id]
+
+    def _entries(self, key_ids: Iterable[str], suite: CipherSuite
+                 ) -> dict[str, tuple[bytes, Any]]:
+        """(header, prepared AEAD) per key id: a whole column's keys in one pass."""
+        cache, sid, out = self._by_key, suite.suite_id, {}
+        for key_id in key_ids:
+            slot = (key_id, sid)
+            entry = cache.get(slot)
+            if entry is None:
+                entry = cache[slot] = self._build(key_id, suite)
+            else:
+                with suppress(KeyError):  # another thread may have just evicted it
+                    cache.move_to_end(slot)
+            out[key_id] = entry
+        with suppress(KeyError):
+            while len(cache) > self._cache_size:
+                cache.popitem(last=False)
+        return out
+
+    def _build(self, key_id: str, suite: CipherSuite) -> tuple[bytes, Any]:
         key = self.keyring.data_key(key_id)
         try:
             prepared = suite.prepare(key)
         except ValueError:
             raise DecryptionError(f"key {key_id} does not fit cipher {suite.name}") from None
         kid = key_id.encode("ascii")
-        entry = (bytes((BLOB_FORMAT, suite.suite_id, len(kid))) + kid, prepared)
-        self._by_key[slot] = entry
-        if len(self._by_key) > self._cache_size:
-            with suppress(KeyError):
-                self._by_key.popitem(last=False)
-        return entry
+        return bytes((BLOB_FORMAT, suite.suite_id, len(kid))) + kid, prepared
 
     def _scope_entry(self, scope: str) -> tuple[bytes, Any]:
         entry = self._scope_keys.get(scope)
@@ -149,27 +160,36 @@ class FieldEncryptor:
         subjects: Sequence[str | None] | None = None,
     ) -> list[bytes | None]:
         """Encrypt a column; None stays None; rows with a subject use that person's key."""
-        if len(values) != len(aads) or (subjects is not None and len(subjects) != len(values)):
-            raise ValueError("encrypt_many needs values, aads (and subjects) of equal length")
+        return self.encrypt_columns({"": (values, aads)}, scope, subjects)[""]
+
+    def encrypt_columns(
+        self,
+        columns: Mapping[str, tuple[Sequence[str | None], Sequence[str]]],
+        scope: str,
+        subjects: Sequence[str | None] | None = None,
+    ) -> dict[str, list[bytes | None]]:
+        """Encrypt a table's columns ({name: (values, aads)}); None stays None.
+
+        Rows with a subject use that person's key, resolved and prepared once for all
+        columns: per column, a table with more persons than the cipher cache would
+        prepare every person's cipher again for each column.
+        """
+        rows = len(subjects) if subjects is not None else None
+        for values, aads in columns.values():
+            if len(values) != len(aads) or rows not in (None, len(values)):
+                raise ValueError("encrypt_many needs values, aads (and subjects) of equal length")
         self._fresh()
-        seal = self.suite.seal
-        header, prepared = self._scope_entry(scope)
+        scope_key = self._scope_entry(scope)
         if subjects is None:
-            return self.suite.seal_column(prepared, header, values, aads)
-        person_ids = self.keyring.person_keys(
-            (s for s, v in zip(subjects, values, strict=True) if s and v is not None),
-            algorithm=self.cipher,
-        )
-        # Resolved once per column, so the loop below is dictionary lookups only.
-        entries = {s: self._entry(k, self.suite) for s, k in person_ids.items()}
-        out: list[bytes | None] = []
-        for v, a, s in zip(values, aads, subjects, strict=True):
-            if v is None:
-                out.append(None)
-                continue
-            h, p = entries[s] if s else (header, prepared)
-            out.append(h + seal(p, v.encode("utf-8"), h + a.encode("utf-8")))
-        return out
+            keys: Iterable[tuple[bytes, Any]] | None = None
+        else:
+            person_ids = self.keyring.person_keys(filter(None, subjects), algorithm=self.cipher)
+            by_key = self._entries(person_ids.values(), self.suite)
+            by_subject = {s: by_key[k] for s, k in person_ids.items()}
+            keys = list(map(by_subject.get, subjects, repeat(scope_key)))  # no subject: scope
+        seal = self.suite.seal_column
+        return {name: seal(repeat(scope_key) if keys is None else keys, values, aads)
+                for name, (values, aads) in columns.items()}
 
     def decrypt_many(
         self, blobs: Iterable[bytes | None], aads: Iterable[str], *, destroyed_as: Any = _RAISE
