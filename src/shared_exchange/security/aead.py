@@ -75,7 +75,7 @@ class AesGcmSuite(CipherSuite):
         # The hot path of ingestion: the loop is inlined (no per-value method calls).
         urandom, out = os.urandom, []
         append = out.append
-        for (h, p), v, a in zip(keys, values, aads):
+        for (h, p), v, a in zip(keys, values, aads, strict=False):  # keys may repeat()
             if v is None:
                 append(None)
                 continue
@@ -117,7 +117,7 @@ class Sm4GcmSuite(CipherSuite):
                     values: Sequence[str | None], aads: Sequence[str]) -> list[bytes | None]:
         urandom, out = os.urandom, []
         append = out.append
-        for (h, p), v, a in zip(keys, values, aads):
+        for (h, p), v, a in zip(keys, values, aads, strict=False):  # keys may repeat()
             if v is None:
                 append(None)
                 continue
