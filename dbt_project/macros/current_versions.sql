@@ -4,10 +4,45 @@
     without one fall back to the delivery: _business_date, _extracted_at, _batch_id, _line.
     So late and out-of-order batches resolve to the newest version, never to the last loaded.
     A null key part (e.g. no id_token for a malformed ID) never merges rows: it is replaced
-    by the row id, so such a row is its own record. -#}
+    by the row id, so such a row is its own record.
+
+    In an incremental run (staging_config) only the rows of batches not yet merged are
+    ranked, together with the table's current rows of the same keys: raw is append-only and
+    the order is total, so the newest of (new rows ∪ current row) is the newest of all
+    versions — what a full ranking gives. A batch whose rows all lost is ranked again next
+    time and loses again. -#}
 {% macro current_versions(relation, business_key, version_column=none) -%}
+    {%- if is_incremental() -%}
+        {%- set relation = shared_exchange._with_current_rows(relation, business_key) -%}
+    {%- endif -%}
     {{ return(adapter.dispatch('current_versions', 'shared_exchange')(
         relation, business_key, version_column)) }}
+{%- endmacro %}
+
+{#- The rows to rank in an incremental run, as a subquery (incremental staging only runs on
+    DuckDB, see keyed_incremental; BY NAME: a new contract column is appended to the table,
+    so positions may differ). -#}
+{% macro _with_current_rows(relation, business_key) -%}
+    {%- set partition = shared_exchange._version_partition(business_key) -%}
+    {%- set subquery -%}
+    (
+        with new_rows as (
+            select * from {{ relation }}
+            where _batch_id not in (select distinct _batch_id from {{ this }})
+        )
+
+        select * from new_rows
+        union all by name
+        select * from {{ this }}
+        where ({{ partition }}) in (select ({{ partition }}) from new_rows)
+    ) as merged
+    {%- endset -%}
+    {{ return(subquery) }}
+{%- endmacro %}
+
+{#- The config of a staging model: kept up to date by business key (keyed_incremental). -#}
+{% macro staging_config(business_key) -%}
+    {{ return(shared_exchange.keyed_incremental(unique_key=business_key)) }}
 {%- endmacro %}
 
 {% macro newest_first(version_column=none) -%}

@@ -10,6 +10,7 @@ import pytest
 
 from shared_exchange.config import Settings
 from shared_exchange.identity import make_id
+from shared_exchange.raw_rewrites import raw_rewrite_stamp
 from shared_exchange.security import (
     FieldEncryptor,
     KeyDestroyedError,
@@ -22,6 +23,7 @@ from shared_exchange.security import (
     rotate_and_reencrypt,
     shred_person,
 )
+from shared_exchange.warehouse.dbt import build_digest
 
 SCOPE = "police/2022-03"
 BATCH = "police-20220301"
@@ -105,8 +107,14 @@ def test_rotate_and_reencrypt_rewrites_raw_and_quarantine(settings):
     ring = open_keyring(settings)
     old_field = ring.primary("field", SCOPE).key_id
     before = pq.read_table(settings.raw / "police" / "suspects" / f"{BATCH}.parquet")
+    digest = build_digest(settings)
+    assert raw_rewrite_stamp(settings) == ""
 
     report = rotate_and_reencrypt(settings)
+    # files rewritten in place: the next build is a full refresh (staging merges only new
+    # batches and would keep the old ciphertexts)
+    stamp = raw_rewrite_stamp(settings)
+    assert stamp and build_digest(settings) != digest
 
     assert report.files_scanned == 3 and report.files_rewritten == 2
     assert report.values_reencrypted == len(ids) + 1  # id column + quarantine line
@@ -132,6 +140,7 @@ def test_rotate_and_reencrypt_rewrites_raw_and_quarantine(settings):
     assert not list(settings.raw.rglob(".*"))  # no temp files left behind
     # A second rotation moves everything again and retires the first run's key.
     again = rotate_and_reencrypt(settings)
+    assert raw_rewrite_stamp(settings) not in ("", stamp)
     assert again.values_reencrypted == len(ids) + 1 and again.retired_keys == [new_field]
     assert _read_back(settings, FieldEncryptor(ring))[1:] == (ids, names)
 

@@ -103,6 +103,17 @@ def test_legal_unit_tests_pass_in_real_dbt(empty_build):
 
 
 @pytest.mark.integration
+def test_dedup_and_linking_unit_tests_pass_in_real_dbt(empty_build):
+    """Staging's newest-version rule (a full build and a daily merge) and the linking tiers."""
+    s, db = empty_build
+    result = run_dbt(["test", "--select", "test_type:unit,path:models/staging",
+                      "test_type:unit,path:models/intermediate/identity"], s, db)
+    names = {r.node.name for r in result.result.results}
+    assert {"cases_keep_newest_version_whatever_the_delivery_order",
+            "cases_merge_new_batches_with_the_current_rows"} <= names, names
+
+
+@pytest.mark.integration
 def test_unit_tests_fail_when_a_limit_is_wrong(empty_build):
     """The vars are wired: a wrong detention limit (4 days) fails the detention rule test."""
     s, db = empty_build

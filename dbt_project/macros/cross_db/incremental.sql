@@ -23,20 +23,3 @@
 {% macro spark__keyed_incremental(unique_key, cleanup) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
-
-
-{#- Materialisation of a model read many times downstream (the staging layer): a view on
-    DuckDB, where reading the raw Parquet again is cheap; a table on Spark, where every
-    reference to a view re-lists, re-reads and re-ranks every raw batch file. Use as
-    `config(materialized=view_or_table())`. -#}
-{% macro view_or_table() -%}
-    {{ return(adapter.dispatch('view_or_table', 'shared_exchange')()) }}
-{%- endmacro %}
-
-{% macro default__view_or_table() -%}
-    {{ return('view') }}
-{%- endmacro %}
-
-{% macro spark__view_or_table() -%}
-    {{ return('table') }}
-{%- endmacro %}

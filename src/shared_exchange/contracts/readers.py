@@ -1,10 +1,11 @@
-"""Format readers (JSONL, CSV, XML): delivered bytes → rows or row errors, never raising.
+"""Format readers (JSONL, CSV, XML): a delivered file's stream → rows or row errors, never raising.
 
 Every delivered record comes out as exactly one ``ParsedRow`` or ``RowError`` (XML: one per
 row element, see ``read_xml``), so a batch can always account for what it was sent. Values
 are keyed by the contract's canonical ``column`` names; what a field is *called* in a
 delivery is resolved through every version of the contract (``field_aliases``), so a
-renamed column is read under both its old and its new name.
+renamed column is read under both its old and its new name. Readers take a binary stream
+(or bytes) and hold one record at a time, never the whole file (``streams``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from shared_exchange.contracts.schema import (
     all_contracts,
     contract_for_file,
 )
+from shared_exchange.contracts.streams import Delivered, PhysicalLines, binary_stream
 from shared_exchange.contracts.xml_reader import read_xml
 
-__all__ = ["DepartmentParser", "Parsed", "ParsedRow", "RowError", "field_aliases", "read_csv",
-           "read_jsonl", "read_records", "read_xml"]
+__all__ = ["MAX_RECORD_LINES", "Delivered", "DepartmentParser", "Parsed", "ParsedRow", "RowError",
+           "field_aliases", "read_csv", "read_jsonl", "read_records", "read_xml"]
 
 _GB18030_BOM = b"\x84\x31\x95\x33"
+# Physical lines one quoted CSV record may span. An unclosed quote would otherwise pull the
+# rest of the file into one record (and into memory); past this many lines the record is
+# reported as an unclosed quote on its first line and reading goes on from the next line.
+MAX_RECORD_LINES = 1000
 
 
 def _to_text(value: object) -> str | None:
@@ -53,12 +59,14 @@ def _encodable(values: dict[str, str | None]) -> bool:
     return True
 
 
-def read_jsonl(data: bytes, contract: Contract) -> Iterator[Parsed]:
+def read_jsonl(data: Delivered, contract: Contract) -> Iterator[Parsed]:
     """One JSON object per line; blank lines are not records."""
     aliases = field_aliases(contract)
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    for number, line in enumerate(binary_stream(data), start=1):
+        if line.endswith(b"\n"):
+            line = line[:-1]
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]
         raw = line[:-1] if line.endswith(b"\r") else line
         if not raw.strip():
             continue
@@ -108,13 +116,6 @@ def _json_row(number: int, obj: dict, aliases: dict[str, str], raw: bytes,
     return ParsedRow(number, values, raw, tuple(extras))
 
 
-def _strip_bom(data: bytes) -> bytes:
-    for bom in (codecs.BOM_UTF8, _GB18030_BOM):
-        if data.startswith(bom):
-            return data[len(bom):]
-    return data
-
-
 def _split_fields(text: str, contract: Contract) -> list[str]:
     if contract.quotechar not in text:
         return text.split(contract.delimiter)  # same result as csv for unquoted lines, faster
@@ -125,108 +126,110 @@ def _split_fields(text: str, contract: Contract) -> list[str]:
     return records[0]
 
 
-def _records(lines: list[bytes], start: int, quote: bytes) -> Iterator[tuple[int, int]]:
-    """(first, last) physical line index of each record, following quoted newlines.
+def _next_record(lines: PhysicalLines, quote: bytes) -> tuple[int, list[bytes], bool] | None:
+    """The next non-blank record: its first line number, its physical lines (following quoted
+    newlines) and False when its quote stays open past MAX_RECORD_LINES (then it is its first
+    line only and the lines after it are pushed back to be read again).
 
     The quote, delimiter and newline bytes never occur inside a multi-byte UTF-8 or GB18030
     character, so quote parity on bytes is safe before decoding.
     """
-    i, n = start, len(lines)
-    while i < n:
-        if not lines[i].strip():
-            i += 1
-            continue
-        j, quotes = i, lines[i].count(quote)
-        while quotes % 2 and j + 1 < n:
-            j += 1
-            quotes += lines[j].count(quote)
-        yield i, j
-        i = j + 1
+    line = lines.next()
+    while line is not None and not line.strip():
+        line = lines.next()
+    if line is None:
+        return None
+    first, record, quotes = lines.number, [line], line.count(quote)
+    while quotes % 2:
+        more = lines.next()
+        if more is None:
+            break
+        if len(record) == MAX_RECORD_LINES:
+            lines.push_back([*record[1:], more])
+            return first, record[:1], False
+        record.append(more)
+        quotes += more.count(quote)
+    return first, record, True
 
 
-def _record_bytes(lines: list[bytes], first: int, last: int) -> bytes:
-    raw = b"\n".join(lines[first:last + 1])
+def _record_bytes(record: list[bytes]) -> bytes:
+    raw = b"\n".join(record) if len(record) > 1 else record[0]
     return raw[:-1] if raw.endswith(b"\r") else raw
 
 
-def read_csv(data: bytes, contract: Contract) -> Iterator[Parsed]:
+def _each_record(lines: PhysicalLines, quote: bytes) -> Iterator[tuple[int, bytes]]:
+    while (found := _next_record(lines, quote)) is not None:
+        yield found[0], _record_bytes(found[1])
+
+
+def read_csv(data: Delivered, contract: Contract) -> Iterator[Parsed]:
     """A header row then records; per-record decoding so one bad line costs only itself."""
     aliases = field_aliases(contract)
-    lines = _strip_bom(data).split(b"\n")
+    lines = PhysicalLines(binary_stream(data), (codecs.BOM_UTF8, _GB18030_BOM))
     # The BOM is gone; Python's utf-8-sig codec is pure Python and slow per record.
     encoding = "utf-8" if contract.encoding == "utf-8-sig" else contract.encoding
     quote = contract.quotechar.encode("ascii")
-    found = _records(lines, 0, quote)
-    head = next(found, None)
+    head = _next_record(lines, quote)
     if head is None:
         return
     try:
-        header_text = _record_bytes(lines, *head).decode(contract.encoding)
+        header_text = _record_bytes(head[1]).decode(contract.encoding)
         header = [h.strip().lstrip("\ufeff") for h in _split_fields(header_text, contract)]
     except (UnicodeDecodeError, csv.Error):
         header = None
     if header is None:
-        for first, last in _records(lines, head[1] + 1, quote):
-            yield RowError(first + 1, None, "bad_header",
-                           f"line {first + 1}: the header row (line {head[0] + 1}) cannot be "
-                           f"read as {contract.encoding} CSV", _record_bytes(lines, first, last))
+        for first, raw in _each_record(lines, quote):
+            yield RowError(first, None, "bad_header",
+                           f"line {first}: the header row (line {head[0]}) cannot be "
+                           f"read as {contract.encoding} CSV", raw)
         return
     columns = [aliases.get(h) for h in header]
     extras = tuple(h for h, c in zip(header, columns, strict=True) if c is None)
     missing = [f for f in contract.fields
                if f.column not in columns and not f.optional_column]
-    picks = [(i, c) for i, c in enumerate(columns) if c is not None]
-    width = len(header)
-    yield from _csv_rows(lines, head[1] + 1, quote, contract, encoding, width, picks, extras,
-                         missing)
-
-
-def _csv_rows(lines: list[bytes], start: int, quote: bytes, contract: Contract, encoding: str,
-              width: int, picks: list[tuple[int, str]], extras: tuple[str, ...],
-              missing: list) -> Iterator[Parsed]:
     if missing:
         names = ", ".join(f"{f.name} ({f.column})" for f in missing)
-        for first, last in _records(lines, start, quote):
-            yield RowError(first + 1, missing[0].column, "missing_column",
-                           f"line {first + 1}: the header lacks column(s) {names}; the contract "
-                           "requires them (mark optional_column or re-export)",
-                           _record_bytes(lines, first, last))
+        for first, raw in _each_record(lines, quote):
+            yield RowError(first, missing[0].column, "missing_column",
+                           f"line {first}: the header lacks column(s) {names}; the contract "
+                           "requires them (mark optional_column or re-export)", raw)
         return
-    i, n = start, len(lines)
-    while i < n:
-        first_last = next(_records(lines, i, quote), None)
-        if first_last is None:
-            return
-        first, last = first_last
-        raw = _record_bytes(lines, first, last)
-        line = first + 1
-        try:
-            fields = _split_fields(raw.decode(encoding), contract)
-        except UnicodeDecodeError as exc:
-            yield RowError(line, None, "decode_error",
-                           f"line {line}: not valid {contract.encoding} at byte {exc.start}; "
-                           "re-export the file in that encoding", raw)
-            i = last + 1
-            continue
-        except csv.Error:
-            fields = None
+    picks = [(i, c) for i, c in enumerate(columns) if c is not None]
+    yield from _csv_rows(lines, quote, contract, encoding, len(header), picks, extras)
+
+
+def _csv_rows(lines: PhysicalLines, quote: bytes, contract: Contract, encoding: str,
+              width: int, picks: list[tuple[int, str]],
+              extras: tuple[str, ...]) -> Iterator[Parsed]:
+    while (found := _next_record(lines, quote)) is not None:
+        line, record, closed = found
+        raw = _record_bytes(record)
+        fields: list[str] | None = None
+        if closed:
+            try:
+                fields = _split_fields(raw.decode(encoding), contract)
+            except UnicodeDecodeError as exc:
+                yield RowError(line, None, "decode_error",
+                               f"line {line}: not valid {contract.encoding} at byte "
+                               f"{exc.start}; re-export the file in that encoding", raw)
+                continue
+            except csv.Error:
+                pass
         if fields is None or len(fields) != width:
             got = "unreadable quoting" if fields is None else f"{len(fields)} fields"
-            if last > first:
+            if not closed or len(record) > 1:
                 # An unbalanced quote swallowed the lines after it: report only the first
                 # line and read on from the next one, so later rows are not lost.
-                raw, last, got = _record_bytes(lines, first, first), first, "an unclosed quote"
+                lines.push_back(record[1:])
+                raw, got = _record_bytes(record[:1]), "an unclosed quote"
             yield RowError(line, None, "field_count",
                            f"line {line}: {got} where the header has {width} fields; the "
                            "line is truncated or its quoting is broken", raw)
-            i = last + 1
             continue
-        values = {c: fields[k] for k, c in picks}
-        yield ParsedRow(line, values, raw, extras)
-        i = last + 1
+        yield ParsedRow(line, {c: fields[k] for k, c in picks}, raw, extras)
 
 
-def read_records(data: bytes, contract: Contract) -> Iterator[Parsed]:
+def read_records(data: Delivered, contract: Contract) -> Iterator[Parsed]:
     """The reader for the contract's ``format``."""
     readers = {"jsonl": read_jsonl, "csv": read_csv, "xml": read_xml}
     return readers[contract.format](data, contract)
@@ -249,7 +252,7 @@ class DepartmentParser:
                            f"v{contract_version}; expected one of {list(self.files)}")
         return contract
 
-    def parse(self, file_name: str, data: bytes,
+    def parse(self, file_name: str, data: Delivered,
               contract_version: int | str = 1) -> Iterator[Parsed]:
         """Every delivered row of ``file_name`` as a ParsedRow or RowError; never raises on data."""
         return read_records(data, self.contract(file_name, contract_version))

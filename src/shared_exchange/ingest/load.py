@@ -30,8 +30,8 @@ from shared_exchange.ingest.manifest import (
     ManifestFile,
     check_count,
     fingerprint,
+    open_verified,
     read_manifest,
-    read_verified,
 )
 from shared_exchange.ingest.protect import Protector, data_scope
 from shared_exchange.ingest.quarantine import QuarantineRows
@@ -172,15 +172,16 @@ def _load(settings: Settings, manifest: Manifest, ref: BatchRef) -> BatchResult:
     try:
         for f in manifest.files:
             t0 = time.perf_counter()
-            data = read_verified(manifest, f)
-            STAGE_SECONDS["read"] += time.perf_counter() - t0
-            out = writer.StagedTable(settings, manifest.source, f.table, manifest.batch_id)
-            staged.append(out)
-            counts = _FileLoad()
-            parsed = iter(department.parse(f.name, data, manifest.contract_version))
-            for chunk in _timed_chunks(parsed):
-                _load_chunk(manifest, f, chunk, out, protector, scope, quarantine, counts)
-            del data, parsed
+            # Hashed here ("read"); its bytes are read as parsed, one chunk of rows at a time.
+            with open_verified(manifest, f) as delivered:
+                STAGE_SECONDS["read"] += time.perf_counter() - t0
+                out = writer.StagedTable(settings, manifest.source, f.table, manifest.batch_id)
+                staged.append(out)
+                counts = _FileLoad()
+                parsed = iter(department.parse(f.name, delivered, manifest.contract_version))
+                for chunk in _timed_chunks(parsed):
+                    _load_chunk(manifest, f, chunk, out, protector, scope, quarantine, counts)
+                del parsed
             check_count(manifest, f, counts.delivered - counts.empty)
             if counts.extras:
                 log.warning("batch %s file %s carries columns not in the contract: %s",

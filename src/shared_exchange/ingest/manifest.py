@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from shared_exchange.contracts.schema import Contract, contract_for_file
 from shared_exchange.ingest.validate import Invalid, to_datetime
@@ -123,19 +124,35 @@ def _file(entry: object, source: str, version: int, where: str) -> ManifestFile:
     return ManifestFile(name, records, str(entry["sha256"]).lower(), contract)
 
 
-def read_verified(manifest: Manifest, f: ManifestFile) -> bytes:
-    """The bytes of one listed file, after checking it exists and its sha256 matches (one
-    file at a time: a batch's files are never all in memory together)."""
+def open_verified(manifest: Manifest, f: ManifestFile) -> BinaryIO:
+    """One listed file, open at its start, after checking it exists and its sha256 matches.
+
+    The file is hashed in blocks, never held whole, and the caller parses the same open
+    file it was hashed from (so it reads the verified file); the caller closes it.
+    """
     path = manifest.folder / f.name
     try:
-        blob = path.read_bytes()
+        delivered = path.open("rb")
     except OSError:
         raise ManifestError(str(path), "file listed in manifest.json is missing") from None
-    digest = hashlib.sha256(blob).hexdigest()
-    if digest != f.sha256:
-        raise ManifestError(str(path), f"sha256 is {digest[:12]}…, manifest says "
-                            f"{f.sha256[:12]}… (file changed or truncated in transfer)")
-    return blob
+    try:
+        digest = _sha256(delivered).hex()
+        if digest != f.sha256:
+            raise ManifestError(str(path), f"sha256 is {digest[:12]}…, manifest says "
+                                f"{f.sha256[:12]}… (file changed or truncated in transfer)")
+        delivered.seek(0)
+    except OSError:
+        delivered.close()
+        raise ManifestError(str(path), "file listed in manifest.json is missing") from None
+    except BaseException:
+        delivered.close()
+        raise
+    return delivered
+
+
+def _sha256(stream: BinaryIO) -> bytes:
+    """sha256 of a binary file read in blocks (memory stays at one block whatever its size)."""
+    return hashlib.file_digest(stream, "sha256").digest()
 
 
 def check_count(manifest: Manifest, f: ManifestFile, delivered: int) -> None:
@@ -150,5 +167,6 @@ def fingerprint(folder: Path) -> str:
     h = hashlib.sha256()
     for path in [folder / MANIFEST, *sorted(p for p in folder.iterdir() if p.name != MANIFEST)]:
         if path.is_file():
-            h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            with path.open("rb") as delivered:
+                h.update(path.name.encode() + b"\0" + _sha256(delivered))
     return h.hexdigest()

@@ -63,9 +63,10 @@ def gate_raw(source: str, batches: list[dict[str, Any]], run_id: str | None) -> 
 def start_build(run_id: str) -> dict[str, str]:
     """A new warehouse version, a copy of the published one (incremental models stay so)."""
     from shared_exchange.quality.publish import start_build as start
-    from shared_exchange.warehouse.dbt import project_digest
+    from shared_exchange.warehouse.dbt import build_digest
 
-    build = start(load_settings(), run_id, project_digest=project_digest())
+    settings = load_settings()
+    build = start(settings, run_id, project_digest=build_digest(settings))
     return {"version": build.version, "path": str(build.path), "run_id": run_id,
             "full_refresh": build.full_refresh}
 

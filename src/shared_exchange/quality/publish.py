@@ -141,7 +141,7 @@ def _new_version(state: dict[str, Any], run_id: str) -> str:
 def start_build(settings: Settings, run_id: str, project_digest: str | None = None) -> Build:
     """A new build file for ``run_id``, a copy of the published one (or empty at first).
 
-    ``project_digest`` (shared_exchange.warehouse.dbt.project_digest) is recorded with the
+    ``project_digest`` (shared_exchange.warehouse.dbt.build_digest) is recorded with the
     version; when the base build was made by another project version, the build is marked
     ``full_refresh`` so incremental models are rebuilt with the new logic.
     """

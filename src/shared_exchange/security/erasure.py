@@ -2,7 +2,7 @@
 
 Crypto-shredding makes a person's ciphertexts unreadable, but `<col>_masked` forms
 (`330106********1234`, `张*`) are stored beside them and still narrow down who it was.
-The next warehouse build rebuilds `person_identities` from the scrubbed raw layer.
+The next warehouse build is a full refresh (raw_rewrites), so no table keeps the old forms.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shared_exchange.config import Settings
+from shared_exchange.raw_rewrites import mark_raw_rewritten
 
 log = logging.getLogger(__name__)
 
@@ -43,5 +44,7 @@ def _scrub_file(path: Path, id_token: str) -> int:
 def scrub_masked_forms(settings: Settings, id_token: str) -> int:
     """Blank every masked display form of one person in the raw layer; returns rows changed."""
     changed = sum(_scrub_file(p, id_token) for p in sorted(settings.raw.glob("*/*/*.parquet")))
+    if changed:
+        mark_raw_rewritten(settings, "erasure")
     log.info("erased masked forms in %d raw row(s)", changed)
     return changed

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared_exchange.config import Settings
+from shared_exchange.raw_rewrites import mark_raw_rewritten
 from shared_exchange.security.fields import (
     FieldEncryptor,
     field_aad,
@@ -152,6 +153,8 @@ def rotate_and_reencrypt(settings: Settings, *, purpose: str = "field",
     for path in _parquet_files(settings):
         report.files_scanned += 1
         referenced |= _rewrite_file(path, enc, report)
+    if report.files_rewritten:
+        mark_raw_rewritten(settings, f"rotation ({purpose})")
     for rec in ring.records("field"):
         if rec.state != "enabled" or rec.primary:
             continue

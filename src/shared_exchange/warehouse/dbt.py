@@ -70,6 +70,15 @@ def project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
+def build_digest(settings: Settings) -> str:
+    """What a build's incremental rows were made from: the project's logic and the raw
+    layer's rewrite stamp (raw_rewrites). When either differs from the base build's, the
+    next build is a full refresh."""
+    from shared_exchange.raw_rewrites import raw_rewrite_stamp
+
+    return hashlib.sha256(f"{project_digest()}:{raw_rewrite_stamp(settings)}".encode()).hexdigest()
+
+
 def _release_build_db() -> None:
     """Close dbt-duckdb's cached connection so the build file can be opened (read-only,
     published, copied) by the same process once dbt is done."""

@@ -1,4 +1,5 @@
-{{ config(materialized=view_or_table()) }}  -- a table on Spark: macros/cross_db/incremental.sql
+{%- set business_key = ['court_case_no', 'id_token'] %}
+{{ config(**staging_config(business_key)) }}  -- incremental by key: macros/current_versions.sql
 with
 
 source as (
@@ -37,7 +38,7 @@ renamed as (
 ),
 
 current_version as (
-    {{ current_versions('renamed', ['court_case_no', 'id_token'], 'updated_at') }}
+    {{ current_versions('renamed', business_key, 'updated_at') }}
 )
 
 select * from current_version

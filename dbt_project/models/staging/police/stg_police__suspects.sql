@@ -1,4 +1,5 @@
-{{ config(materialized=view_or_table()) }}  -- a table on Spark: macros/cross_db/incremental.sql
+{%- set business_key = ['police_case_no', 'suspect_seq'] %}
+{{ config(**staging_config(business_key)) }}  -- incremental by key: macros/current_versions.sql
 with
 
 source as (
@@ -21,7 +22,7 @@ renamed as (
 ),
 
 current_version as (
-    {{ current_versions('renamed', ['police_case_no', 'suspect_seq'], 'updated_at') }}
+    {{ current_versions('renamed', business_key, 'updated_at') }}
 )
 
 select * from current_version
