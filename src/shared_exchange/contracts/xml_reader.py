@@ -1,12 +1,13 @@
 """XML reader: record elements (optionally holding row elements) → rows, recovering from bad XML.
 
 Case-scoped attributes of a record element are copied onto each of its rows. The document
-is parsed as a stream and each record is dropped from the tree once read, so memory holds
-one record, not the file. A document that is not well-formed is cut at each record
-element's start tag and every piece is parsed on its own, so one broken element costs only
-its own rows; an unreadable piece yields one RowError per row element it appears to hold
-(at least one), which keeps the count a manifest states. When the stream breaks part-way,
-the records already read stand and recovery goes on with the pieces after them.
+is parsed as a stream and each element is dropped from the tree once read, so memory holds
+what the parser has run ahead (one 16 KiB read) and the current record, not the file. A
+document that is not well-formed is cut at each record element's start tag and every
+piece is parsed on its own, so one broken element costs only its own rows; an unreadable
+piece yields one RowError per row element it appears to hold (at least one), which keeps
+the count a manifest states. When the stream breaks part-way, the records already read
+stand and recovery goes on with the pieces after them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from shared_exchange.contracts.streams import Delivered, binary_stream, random_a
 # An attribute value may hold '>' inside quotes; this matches a whole start tag.
 _ATTRS = rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*"""
 
-
+# Recovery over a mapped file hands back the pages it has scanned every this many bytes.
 _RELEASE_BYTES = 16 * 2**20
 
 
@@ -54,6 +55,8 @@ def _streamed(stream: BinaryIO, contract: Contract, counter: list[int], read: li
     records are not nested and no comment, PI or namespace would make recovery cut or read
     pieces differently. Meeting one, nothing more is yielded until the rest has parsed:
     broken, recovery takes over; well-formed, it is read again, skipping what was yielded.
+    Not caught (records would then differ from the whole-file recovery of a broken
+    document): a record tag inside CDATA, DTD-defined entities, a non-UTF-8 declaration.
     """
     tag = contract.record_element
     marks = (f"<{tag}", f"</{tag}")
