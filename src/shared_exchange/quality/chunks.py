@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from shared_exchange.duck import ident
+
 log = logging.getLogger(__name__)
 
 # Rows of one pandas frame handed to GX. ~250k rows of a mart's gated columns is ~100-200 MB
@@ -24,22 +26,6 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 250_000
 # DuckDB hands out results in vectors of this many rows (fetch_df_chunk counts vectors).
 _VECTOR_ROWS = 2048
-
-
-def ident(name: str) -> str:
-    """A DuckDB identifier, quoted."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    """A DuckDB string literal, quoted."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
-    """Cap DuckDB's memory for this database (it spills past it) before a gate reads."""
-    if limit:
-        con.execute(f"set memory_limit = {literal(limit)}")
 
 
 def chunk_rows() -> int:

@@ -16,13 +16,8 @@ import duckdb
 import pandas as pd
 
 from shared_exchange.config import Settings
-from shared_exchange.quality.chunks import (
-    ChunkedTable,
-    ident,
-    literal,
-    set_memory_limit,
-    table_source,
-)
+from shared_exchange.duck import connect, ident, literal
+from shared_exchange.quality.chunks import ChunkedTable, table_source
 from shared_exchange.quality.storage import read_json
 from shared_exchange.quality.suites import SuiteSpec, restricted_models
 
@@ -82,9 +77,8 @@ def raw_table_frame(
     files = [str(f) for f in files if f.exists()]
     if not files:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in sorted(columns)})
-    con = duckdb.connect()
+    con = connect(memory_limit=settings.duckdb_memory_limit)
     try:
-        set_memory_limit(con, settings.duckdb_memory_limit)
         scan = f"read_parquet([{', '.join(literal(f) for f in files)}], union_by_name = true)"
         available = {r[0] for r in con.execute(f"describe select * from {scan}").fetchall()}
         present = [c for c in sorted(columns) if c in available]
@@ -120,9 +114,7 @@ def open_build(
     path: Path, *, read_only: bool = True, memory_limit: str = ""
 ) -> duckdb.DuckDBPyConnection:
     """A connection to a build file; read-only unless the build is still ours to write."""
-    con = duckdb.connect(str(path), read_only=read_only)
-    set_memory_limit(con, memory_limit)
-    return con
+    return connect(path, read_only=read_only, memory_limit=memory_limit)
 
 
 def find_table(con: duckdb.DuckDBPyConnection, name: str, prefer: str = "") -> str | None:

@@ -26,6 +26,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from shared_exchange.config import PROJECT_ROOT, Settings
+from shared_exchange.duck import connect
 from shared_exchange.security.classification import Catalog, load_catalog
 from shared_exchange.security.gateway_audit import record_decision
 from shared_exchange.security.policy import Policy, load_policy
@@ -92,8 +93,7 @@ class _Plan:
 def connect_read_only(database: Path, memory_limit: str = "4GB") -> duckdb.DuckDBPyConnection:
     """A read-only connection with external access and extension loading disabled, and
     DuckDB's memory bounded (its default is 80 % of the machine)."""
-    return duckdb.connect(str(database), read_only=True,
-                          config={**READ_ONLY_CONFIG, "memory_limit": memory_limit})
+    return connect(database, read_only=True, memory_limit=memory_limit, config=READ_ONLY_CONFIG)
 
 
 class Gateway:

@@ -20,6 +20,8 @@ from typing import Any
 
 import duckdb
 
+from shared_exchange.duck import connect, ident, literal
+
 __all__ = ["MART_KEYS", "MartComparison", "ParityReport", "compare_marts", "count_differences",
            "load_mart"]
 
@@ -214,10 +216,10 @@ def count_differences(left: Path, right: Path, marts: Sequence[str] = tuple(MART
     too large to hold in Python (the benchmark's daily build against a full rebuild).
     Floating-point columns are compared rounded to ``digits`` decimals; ``memory_limit``
     (e.g. the settings' duckdb_memory_limit) makes DuckDB spill instead of growing."""
-    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
+    con = connect(memory_limit=memory_limit)
     try:
-        con.execute(f"attach '{Path(left)}' as l (read_only)")
-        con.execute(f"attach '{Path(right)}' as r (read_only)")
+        con.execute(f"attach {literal(str(left))} as l (read_only)")
+        con.execute(f"attach {literal(str(right))} as r (read_only)")
         out = {}
         for mart in marts:
             columns = con.execute(
@@ -225,15 +227,16 @@ def count_differences(left: Path, right: Path, marts: Sequence[str] = tuple(MART
                 "where table_catalog = 'l' and table_schema = 'main' and table_name = ? "
                 "order by ordinal_position", [mart]).fetchall()
             select = ", ".join(
-                f'round("{name}", {digits})' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+                f"round({ident(name)}, {digits})" if kind in ("DOUBLE", "FLOAT") else ident(name)
                 for name, kind in columns)
 
             def only(a: str, b: str, mart: str = mart, select: str = select) -> int:
-                return con.execute(f"select count(*) from (select {select} from {a}.main.{mart} "
-                                   f"except all select {select} from {b}.main.{mart})"
-                                   ).fetchone()[0]
+                return con.execute(
+                    f"select count(*) from (select {select} from {a}.main.{ident(mart)} "
+                    f"except all select {select} from {b}.main.{ident(mart)})").fetchone()[0]
 
-            out[mart] = {"rows": con.execute(f"select count(*) from l.main.{mart}").fetchone()[0],
+            rows = con.execute(f"select count(*) from l.main.{ident(mart)}").fetchone()[0]
+            out[mart] = {"rows": rows,
                          "only_left": only("l", "r"), "only_right": only("r", "l")}
         return out
     finally:
