@@ -89,8 +89,11 @@ def fingerprint(stage: str, extra: Sequence[str] = ()) -> str:
 def pin() -> dict[str, str]:
     """Fix every stage's code fingerprint for this process and its children (run_all does
     this once, so an edit made by someone else during a long run does not make a later area
-    prepare again in the middle of it)."""
-    fps = {stage: code_fingerprint(stage) for stage in INPUTS}
+    prepare again in the middle of it). A stage already pinned in the environment keeps its
+    fingerprint: set it to reuse a cache whose output a code change does not alter (e.g.
+    a reader change leaves the generated landing zone as it was)."""
+    pinned = json.loads(os.environ.get(PIN_ENV) or "{}")
+    fps = {stage: pinned.get(stage) or code_fingerprint(stage) for stage in INPUTS}
     os.environ[PIN_ENV] = json.dumps(fps)
     return fps
 
