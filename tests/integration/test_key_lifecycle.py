@@ -34,7 +34,7 @@ from shared_exchange.security import (
 from shared_exchange.security.rotation import rotate_and_reencrypt, rotate_kek, shred_person
 from shared_exchange.security.unmask import unmask
 from shared_exchange.synth import generate
-from shared_exchange.warehouse.dbt import run_dbt
+from shared_exchange.warehouse.dbt import build_digest, run_dbt
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -161,8 +161,11 @@ def test_rotation_kek_rotation_and_shredding_through_the_pipeline(pipeline):
     victim = max(set(suspects), key=lambda t: (spread[t], t))
     victim_cells = {c for c, t in tokens.items() if t == victim}
     assert len({tuple(r.split("/")[1:3]) for r, _, _ in victim_cells}) >= 2  # several tables
+    digest = build_digest(settings)
     destroyed = shred_person(settings, victim)
     assert len(destroyed) == 2  # both versions of their key
+    # raw rewritten in place: the next build is a full refresh (staging keeps no old form)
+    assert build_digest(settings) != digest
     # their masked display forms are blanked too; everyone else's stay
     masked = pq.read_table(next(settings.raw.glob("police/suspects/police-*.parquet")).parent,
                            columns=["id_token", "id_number_masked", "name_masked"]).to_pylist()
