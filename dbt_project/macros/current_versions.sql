@@ -28,7 +28,8 @@
     (
         with new_rows as (
             select * from {{ relation }}
-            where _batch_id not in (select distinct _batch_id from {{ this }})
+            where _batch_id not in (
+                select distinct _batch_id from {{ this }} where _batch_id is not null)
         )
 
         select * from new_rows
