@@ -26,6 +26,7 @@ from shared_exchange.security.errors import (
     KeyNotFoundError,
     KeyringError,
 )
+from shared_exchange.security.key_cache import BoundedCache
 from shared_exchange.security.key_records import (
     KEY_BYTES,
     PURPOSES,
@@ -75,8 +76,8 @@ class Keyring(PersonKeysMixin):
         self._doc: dict[str, Any] = {"format": _FORMAT, "kek_id": kms.kek_id,
                                      "primaries": {}, "keys": {}}
         self._stamp: Stamp | None = None
-        self._cache: dict[str, bytes] = {}
-        self._person_ids: dict[tuple[str, str], str] = {}  # (token, algorithm) → key id
+        self._cache: BoundedCache = BoundedCache()  # key id → unwrapped key
+        self._person_ids: BoundedCache = BoundedCache()  # (token, algorithm) → key id
         self._next_poll = 0.0
         self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._reload()
@@ -88,9 +89,8 @@ class Keyring(PersonKeysMixin):
             return
         doc = self.file.read()
         self._doc, self._stamp = doc, stamp
-        for key_id in [k for k in self._cache if k in doc["keys"]]:
-            if doc["keys"][key_id]["state"] != "enabled":
-                del self._cache[key_id]
+        keys = doc["keys"]
+        self._cache.drop_where(lambda k, _: k in keys and keys[k]["state"] != "enabled")
         self.generation += 1
 
     @contextmanager
@@ -115,10 +115,9 @@ class Keyring(PersonKeysMixin):
         if moved:  # rotated or retired elsewhere: re-resolve primaries and states
             self._forget_person_choices()
         elif gone:
-            for key_id in gone:
-                self._cache.pop(key_id, None)
             gone_set = set(gone)
-            self._person_ids = {k: v for k, v in self._person_ids.items() if v not in gone_set}
+            self._cache.drop_where(lambda k, _: k in gone_set)
+            self._person_ids.drop_where(lambda _, v: v in gone_set)
             self.generation += 1
 
     # -- records --

@@ -15,6 +15,7 @@ from shared_exchange.security.key_records import KEY_BYTES, KeyRecord, new_key_i
 from shared_exchange.security.person_keys import PersonKeyRow
 
 if TYPE_CHECKING:
+    from shared_exchange.security.key_cache import BoundedCache
     from shared_exchange.security.kms import KeyEncryptionKey
     from shared_exchange.security.person_keys import PersonKeyStore
 
@@ -27,8 +28,8 @@ class PersonKeysMixin:
     persons: PersonKeyStore
     kms: KeyEncryptionKey
     generation: int
-    _cache: dict[str, bytes]
-    _person_ids: dict[tuple[str, str], str]
+    _cache: BoundedCache
+    _person_ids: BoundedCache
 
     def preload(self, key_ids: Iterable[str]) -> None:
         """Unwrap many person keys with one query per 500 (decrypting a whole column)."""
@@ -85,13 +86,12 @@ class PersonKeysMixin:
 
     def _forget_person_choices(self) -> None:
         self._person_ids.clear()
-        for key_id in [k for k in self._cache if k.startswith("p")]:
-            del self._cache[key_id]
+        self._cache.drop_where(lambda k, _: k.startswith("p"))
         self.generation += 1
 
     def _forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)
-        self._person_ids = {k: v for k, v in self._person_ids.items() if v != key_id}
+        self._person_ids.drop_where(lambda _, v: v == key_id)
         self.generation += 1
 
 
