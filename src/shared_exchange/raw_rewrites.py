@@ -1,4 +1,4 @@
-"""The raw layer's rewrite stamp: key rotation and erasure rewrite batch files in place.
+"""The raw layer's rewrite stamp: key rotation, erasure and forced reloads rewrite batch files.
 
 Staging merges only batches it has not seen (dbt_project/macros/current_versions.sql), so a
 file rewritten under an old batch id (re-encrypted blobs, blanked masked forms) would keep
@@ -17,7 +17,7 @@ _STAMP = "rewritten.json"
 
 
 def mark_raw_rewritten(settings: Settings, why: str) -> None:
-    """Record that raw files were rewritten in place (``why``: rotation, erasure)."""
+    """Record that raw files were rewritten in place (``why``: rotation, erasure, reload)."""
     atomic_write_json(settings.raw / _STAMP, {"stamp": uuid.uuid4().hex, "why": why})
 
 

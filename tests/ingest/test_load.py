@@ -13,6 +13,7 @@ from builders import FILES, Synth, jsonl, police_files, write_batch
 from shared_exchange.contracts.schema import PII_ENCRYPTED, all_contracts
 from shared_exchange.ingest import discover_batches, ingest_batch, ingest_source, summary
 from shared_exchange.ingest.writer import SCHEMA_FILE, table_schema
+from shared_exchange.raw_rewrites import raw_rewrite_stamp
 from shared_exchange.security import FieldEncryptor, open_keyring
 
 DAY = dt.date(2022, 3, 1)
@@ -83,8 +84,11 @@ def test_forced_rerun_rewrites_the_same_rows(settings, loaded):
     before = pq.read_table(path).drop_columns(["id_number_enc", "name_enc", "phone_enc",
                                                "address_enc"])
     ledger = (settings.ledger / "police" / "police-20220301-01.json").read_bytes()
+    stamp = raw_rewrite_stamp(settings)
     ingest_batch(settings, next((settings.landing / "police").rglob("manifest.json")).parent,
                  force=True)
+    # rewritten in place: the next warehouse build is a full refresh (staging would miss it)
+    assert raw_rewrite_stamp(settings) != stamp
     after = pq.read_table(path).drop_columns(["id_number_enc", "name_enc", "phone_enc",
                                               "address_enc"])
     assert after.equals(before)

@@ -36,6 +36,7 @@ from shared_exchange.ingest.manifest import (
 from shared_exchange.ingest.protect import Protector, data_scope
 from shared_exchange.ingest.quarantine import QuarantineRows
 from shared_exchange.ingest.validate import validate_rows
+from shared_exchange.raw_rewrites import mark_raw_rewritten
 
 log = logging.getLogger(__name__)
 _PROTECTORS: dict[tuple[int, Path, str, str], Protector] = {}
@@ -131,6 +132,10 @@ def ingest_batch(settings: Settings, batch: BatchRef | Path, *,
         log.info("batch %s/%s already loaded; skipped", ref.source, ref.batch_id)
         return BatchResult(ref.source, ref.batch_id, "skipped", entry["delivered"],
                            entry["loaded"], entry["quarantined"], entry.get("reason"), entry)
+    if entry is not None and entry.get("status") == "loaded":
+        # forced reload: the batch's raw files change in place, which staging (it merges only
+        # batches it has not seen) would miss; the next build becomes a full refresh
+        mark_raw_rewritten(settings, f"reload of {ref.source}/{ref.batch_id}")
     manifest: Manifest | None = None
     try:
         manifest = read_manifest(ref.path)
