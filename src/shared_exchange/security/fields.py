@@ -177,7 +177,8 @@ class FieldEncryptor:
         rows = len(subjects) if subjects is not None else None
         for values, aads in columns.values():
             if len(values) != len(aads) or rows not in (None, len(values)):
-                raise ValueError("encrypt_many needs values, aads (and subjects) of equal length")
+                raise ValueError("encrypt_columns needs values, aads (and subjects) of equal "
+                                 "length in every column")
         self._fresh()
         scope_key = self._scope_entry(scope)
         if subjects is None:
