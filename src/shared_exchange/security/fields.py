@@ -91,8 +91,14 @@ class FieldEncryptor:
             self._gen = self.keyring.generation
 
     def _entry(self, key_id: str, suite: CipherSuite) -> tuple[bytes, Any]:
-        """(header, prepared AEAD) for a key, from the LRU or built once."""
-        return self._entries((key_id,), suite)[key_id]
+        """(header, prepared AEAD) for a key, from the LRU or built once (per value when
+        decrypting: a hit skips the batch path's bookkeeping)."""
+        entry = self._by_key.get((key_id, suite.suite_id))
+        if entry is None:
+            return self._entries((key_id,), suite)[key_id]
+        with suppress(KeyError):  # another thread may have just evicted it
+            self._by_key.move_to_end((key_id, suite.suite_id))
+        return entry
 
     def _entries(self, key_ids: Iterable[str], suite: CipherSuite
                  ) -> dict[str, tuple[bytes, Any]]:
