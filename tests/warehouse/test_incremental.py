@@ -109,3 +109,73 @@ def test_daily_build_equals_a_full_rebuild_on_every_mart(tmp_path):
                               "intermediate.int_scoreboard_facts__changes").fetchone()[0]
     assert 0 < scope < cases / 2, "the daily build recomputed everything"
     assert changes == 1
+
+
+def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected: str):
+    """Deliver a corrected version of one raw row in a new batch: ``column`` set to the SQL
+    expression ``corrected``, a later extraction (the same business date, so no stage date
+    or last_business_date of person_cases moves with it), a new row id. The corrected value."""
+    batch = f"{source}-29991231-01"
+    new_row_id = f"{batch}/{table}.jsonl/1"
+    files = [str(p) for p in (raw / source / table).glob("*.parquet")
+             if p.name != "_schema.parquet"]
+    target = raw / source / table / f"{batch}.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"""
+            copy (
+                select * replace (
+                    {corrected} as {column},
+                    '{batch}' as _batch_id,
+                    _extracted_at + interval 1 day as _extracted_at,
+                    '{new_row_id}' as _row_id)
+                from read_parquet(?, union_by_name = true)
+                where _row_id = ?
+            ) to '{target}' (format parquet)""", [files, row_id])
+        moved = con.execute(f"select {column} from read_parquet('{target}')").fetchall()
+    assert len(moved) == 1, f"{row_id} not found in {source}.{table}"
+    return moved[0][0]
+
+
+def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
+    """A batch that only corrects a police transfer's receiving procuratorate (no column of
+    person_cases) and a legal aid assignment's date changes their events in the daily build
+    as in a rebuild: the build scope's fingerprint covers every row that yields an event."""
+    from shared_exchange import SOURCES
+    from shared_exchange.config import load_settings
+    from shared_exchange.ingest.load import ingest_source
+    from shared_exchange.synth import generate
+    from shared_exchange.warehouse.compare import compare_marts
+    from shared_exchange.warehouse.dbt import BUILD
+
+    settings = load_settings(tmp_path / "home")
+    generate(settings, persons=300, days=12, seed=5)
+    for source in SOURCES:
+        ingest_source(settings, source)
+    yesterday = tmp_path / "yesterday.duckdb"
+    run_dbt(list(BUILD), settings, yesterday)
+    with duckdb.connect(str(yesterday), read_only=True) as con:
+        transfer, aid = (con.execute(
+            "select row_id from case_events where event_type = ? and person_case_id is not null "
+            "order by row_id limit 1", [event]).fetchone()[0]
+            for event in ("transferred_for_prosecution", "legal_aid_assigned"))
+    corrected = {
+        "transferred_for_prosecution": _redeliver(
+            settings.raw, "police", "transfers", transfer, "receiving_procuratorate",
+            "receiving_procuratorate || '（更正）'"),
+        "legal_aid_assigned": _redeliver(
+            settings.raw, "justice", "legal_aid", aid, "assigned_date", "assigned_date - 3"),
+    }
+    today = tmp_path / "today.duckdb"
+    shutil.copyfile(yesterday, today)
+    run_dbt(list(BUILD), settings, today)
+    full = tmp_path / "full.duckdb"
+    run_dbt([*BUILD, "--full-refresh"], settings, full)
+
+    report = compare_marts(today, full)
+    assert report.ok, report.summary()
+    with duckdb.connect(str(today), read_only=True) as con:
+        events = dict(con.execute(
+            "select event_type, case event_type when 'legal_aid_assigned' then "
+            "cast(event_date as varchar) else detail end "
+            "from case_events where batch_id like '%-29991231-01'").fetchall())
+    assert events == {event: str(value) for event, value in corrected.items()}

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}  -- read three times by case_events (increment, scope, clean-up): computed once
+{{ config(materialized='view') }}  -- read once, by case_events, with its build scope pushed down
 -- Every department's dated events, each on the person-case its record was linked to
 -- (null when the record could not be linked: kept for reconciliation).
 with

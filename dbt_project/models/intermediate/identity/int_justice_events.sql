@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 -- Justice timeline events: community correction (effective / reported / status change),
--- prison and detention-centre events, and legal aid (linked by its case_ref + ID token).
+-- prison and detention-centre events, and legal aid (int_legal_aid_linked).
 with
 
 links as (
@@ -21,30 +21,10 @@ custody_events as (
     left join {{ ref('custody_event_types') }} as t on t.event = e.event
 ),
 
--- legal aid names any department's case number: declared key (case_ref + token) only
-case_numbers as (
-    select s.person_case_id, s.id_token, k.case_no
-    from {{ ref('int_person_cases_spined') }} as s
-    inner join (
-        select person_case_id, police_case_no as case_no from {{ ref('int_police_person_cases') }}
-        {%- for col in ['arrest_review_no', 'proc_case_no', 'indictment_no'] %}
-        union all
-        select person_case_id, {{ col }} from {{ ref('int_procuratorate_stages_pivoted') }}
-        {%- endfor %}
-        {%- for col in ['court_case_no', 'appeal_case_no'] %}
-        union all
-        select person_case_id, {{ col }} from {{ ref('int_court_stages_pivoted') }}
-        {%- endfor %}
-    ) as k on k.person_case_id = s.person_case_id
-),
-
 legal_aid as (
-    select * from (
-        select n.person_case_id, a.*, row_number() over (
-            partition by a._row_id order by n.person_case_id) as pick
-        from {{ ref('stg_justice__legal_aid') }} as a
-        left join case_numbers as n on n.case_no = a.case_ref and n.id_token = a.id_token
-    ) as a where pick = 1
+    select l.person_case_id, a.*
+    from {{ ref('stg_justice__legal_aid') }} as a
+    inner join {{ ref('int_legal_aid_linked') }} as l on l._row_id = a._row_id
 ),
 
 {%- set correction_key = ["'justice.corrections'", 'coalesce(r.court_case_no, r._row_id)', 'coalesce(r.id_token, r._row_id)'] %}

@@ -1,7 +1,9 @@
 -- Every delivered row that belongs to a person-case, with the identity tokens it carries:
--- the evidence rows of detector findings ({source, batch_id, row_id}) and the input of
--- identity_mismatch. Department rows reach their person-case through the identity
--- models' links (never re-linked here).
+-- the evidence rows of detector findings ({source, batch_id, row_id}), the input of
+-- identity_mismatch, and (through int_person_case_changes) what decides whether a daily
+-- build recomputes the person-case: so every row that yields a person-case's events is
+-- here, transfers and legal aid included. Department rows reach their person-case through
+-- the identity models' links (never re-linked here).
 {{ config(materialized='table') }}
 
 with police as (
@@ -24,6 +26,23 @@ measures as (
     from {{ ref('int_police_person_cases') }} as pc
     inner join {{ ref('stg_police__measures') }} as m
         on m.police_case_no = pc.police_case_no and m.suspect_seq = pc.suspect_seq
+),
+
+transfers as (
+    select pc.person_case_id, 'police.transfers', 'police', null, null,
+        t._batch_id, t._row_id, t._business_date
+    from {{ ref('int_police_person_cases') }} as pc
+    inner join {{ ref('stg_police__transfers') }} as t
+        on t.police_case_no = pc.police_case_no and t.suspect_seq = pc.suspect_seq
+),
+
+-- linked by case number + the person's own token: no identity evidence of its own
+legal_aid as (
+    select l.person_case_id, 'justice.legal_aid', 'justice', null, null,
+        a._batch_id, a._row_id, a._business_date
+    from {{ ref('int_legal_aid_linked') }} as l
+    inner join {{ ref('stg_justice__legal_aid') }} as a on a._row_id = l._row_id
+    where l.person_case_id is not null
 ),
 
 {%- set linked = [
@@ -76,6 +95,8 @@ from (
     select * from police
     union all select * from police_case_rows
     union all select * from measures
+    union all select * from transfers
+    union all select * from legal_aid
     union all select * from department_rows
     union all select * from returns
 )

@@ -1,50 +1,23 @@
-{{
-    config(**keyed_incremental(
-        unique_key='event_id',
-        cleanup="delete from {{ this }} where event_id not in (
-            select event_id from {{ ref('int_case_events_unioned') }})"
-    ))
-}}
 -- The timeline: one row per dated event from any department, ordered within its person-case.
--- Incremental: a run rewrites every person-case touched by a batch not seen before (late
--- and out-of-order batches included), so re-linked, re-sealed and re-ordered events follow;
--- the post-hook drops events whose record no longer yields them. On Spark (Parquet: no
--- DELETE/MERGE) the model is a full table instead: see macros/cross_db/incremental.sql.
+-- Incremental by person-case (macros/build_scope.sql): a daily build recomputes the events
+-- of the build scope, whose fingerprint covers every row that yields an event and the
+-- person_cases row (int_person_case_records), so re-linked, re-sealed, re-ordered and
+-- withdrawn events follow; events of unlinked records have no person-case and are
+-- recomputed every build (replace_unkeyed). On Spark (Parquet: no DELETE/MERGE) the model
+-- is a full table instead: see macros/cross_db/incremental.sql.
+{{ config(**scoped_incremental()) }}
+{{ config(replace_unkeyed=true) }}
 with
 
-events as (
-    select * from {{ ref('int_case_events_unioned') }}
+selected as (
+    select *
+    from {{ ref('int_case_events_unioned') }}
+    where person_case_id is null or {{ in_build_scope('person_case_id') }}
 ),
 
 person_cases as (
     select person_case_id, person_token, police_case_no, court_case_no, sealed
     from {{ ref('person_cases') }}
-),
-
-{% if is_incremental() %}
-touched as (
-    -- person-cases with an event from a batch not loaded before …
-    select distinct person_case_id
-    from events
-    where batch_id not in (select distinct batch_id from {{ this }})
-    union
-    -- … or whose person-level facts changed (e.g. sealed once the judgment arrived)
-    select t.person_case_id
-    from {{ this }} as t
-    inner join person_cases as p on p.person_case_id = t.person_case_id
-    where t.sealed is distinct from p.sealed
-        or t.person_token is distinct from p.person_token
-        or t.police_case_no is distinct from p.police_case_no
-        or t.court_case_no is distinct from p.court_case_no
-),
-{% endif %}
-
-selected as (
-    select * from events
-    {% if is_incremental() %}
-    where person_case_id is null
-        or person_case_id in (select person_case_id from touched)
-    {% endif %}
 ),
 
 final as (
