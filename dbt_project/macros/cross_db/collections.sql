@@ -87,3 +87,17 @@
 {% macro spark__row_fingerprint(row_alias, extra) -%}
     xxhash64(struct({{ row_alias }}.*){% for e in extra %}, {{ e }}{% endfor %})
 {%- endmacro %}
+
+{#- An order-independent fingerprint of a group's values (a multiset: the sum of their 64-bit
+    hashes, exact, so duplicates count): cheaper than hashing a sorted list. -#}
+{% macro multiset_hash(expr) -%}
+    {{ return(adapter.dispatch('multiset_hash', 'shared_exchange')(expr)) }}
+{%- endmacro %}
+
+{% macro default__multiset_hash(expr) -%}
+    sum(hash({{ expr }}))
+{%- endmacro %}
+
+{% macro spark__multiset_hash(expr) -%}
+    sum(cast(xxhash64({{ expr }}) as decimal(38, 0)))
+{%- endmacro %}

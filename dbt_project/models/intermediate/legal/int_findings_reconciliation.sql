@@ -9,6 +9,15 @@ records as (
     select * from {{ ref('int_person_case_records') }}
 ),
 
+-- two tokens differ somewhere (min <> max): cheap; the counts and sources only for those
+mismatched as (
+    select person_case_id
+    from records
+    where id_token is not null or name_token is not null
+    group by person_case_id
+    having min(id_token) <> max(id_token) or min(name_token) <> max(name_token)
+),
+
 identities as (
     select
         person_case_id,
@@ -17,6 +26,7 @@ identities as (
         {{ ordered_list_agg('source', ['source'], distinct=true,
                             where='id_token is not null or name_token is not null') }} as sources
     from records
+    where person_case_id in (select person_case_id from mismatched)
     group by person_case_id
 )
 

@@ -8,7 +8,7 @@
 with
 
 records as (
-    select person_case_id, {{ ordered_list_agg('_row_id', ['_row_id']) }} as row_ids
+    select person_case_id, {{ multiset_hash('_row_id') }} as rows_hash
     from {{ ref('int_person_case_records') }}
     group by person_case_id
 ),
@@ -16,7 +16,7 @@ records as (
 current_cases as (
     select
         pc.person_case_id,
-        {{ row_fingerprint('pc', ['r.row_ids']) }} as fingerprint,
+        {{ row_fingerprint('pc', ['r.rows_hash']) }} as fingerprint,
         pc.police_case_no,
         pc.proc_case_no,
         pc.court_case_no,
