@@ -9,7 +9,7 @@ with
 
 records as (
     select person_case_id, {{ multiset_hash('_row_id') }} as rows_hash
-    from {{ ref('int_person_case_records') }}
+    from {{ ref('int_person_case_rows') }}
     group by person_case_id
 ),
 
