@@ -138,8 +138,9 @@ def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected
 
 def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
     """A batch that only corrects a police transfer's receiving procuratorate (no column of
-    person_cases) and a legal aid assignment's date changes their events in the daily build
-    as in a rebuild: the build scope's fingerprint covers every row that yields an event."""
+    person_cases), a legal aid assignment's date and a police case's charge changes the
+    marts in the daily build as in a rebuild: the build scope's fingerprint covers every row
+    that yields an event, and a case's row reaches its suspects' person-cases."""
     from shared_exchange import SOURCES
     from shared_exchange.config import load_settings
     from shared_exchange.ingest.load import ingest_source
@@ -154,10 +155,10 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
     yesterday = tmp_path / "yesterday.duckdb"
     run_dbt(list(BUILD), settings, yesterday)
     with duckdb.connect(str(yesterday), read_only=True) as con:
-        transfer, aid = (con.execute(
+        transfer, aid, case = (con.execute(
             "select row_id from case_events where event_type = ? and person_case_id is not null "
             "order by row_id limit 1", [event]).fetchone()[0]
-            for event in ("transferred_for_prosecution", "legal_aid_assigned"))
+            for event in ("transferred_for_prosecution", "legal_aid_assigned", "case_filed"))
     corrected = {
         "transferred_for_prosecution": _redeliver(
             settings.raw, "police", "transfers", transfer, "receiving_procuratorate",
@@ -165,6 +166,9 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
         "legal_aid_assigned": _redeliver(
             settings.raw, "justice", "legal_aid", aid, "assigned_date", "assigned_date - 3"),
     }
+    # the case's row alone: its suspects' person-cases must follow (int_police_person_cases)
+    charge = _redeliver(settings.raw, "police", "cases", case, "charge",
+                        "case when charge = '盗窃罪' then '诈骗罪' else '盗窃罪' end")
     today = tmp_path / "today.duckdb"
     shutil.copyfile(yesterday, today)
     run_dbt(list(BUILD), settings, today)
@@ -177,5 +181,12 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
         events = dict(con.execute(
             "select event_type, case event_type when 'legal_aid_assigned' then "
             "cast(event_date as varchar) else detail end "
-            "from case_events where batch_id like '%-29991231-01'").fetchall())
+            "from case_events where batch_id like '%-29991231-01' "
+            "and event_type <> 'case_filed'").fetchall())
+        charges = con.execute(
+            "select distinct p.charge from person_cases as p join case_events as e "
+            "on e.police_case_no = p.police_case_no "
+            "where e.row_id like 'police-29991231-01/cases.jsonl/%'"
+        ).fetchall()
     assert events == {event: str(value) for event, value in corrected.items()}
+    assert charges == [(charge,)]

@@ -82,7 +82,7 @@ def empty_build(tmp_path_factory) -> tuple[Settings, object]:
     for source in SOURCES:
         ensure_schema_files(s, source)
     db = s.warehouse / "legal.duckdb"
-    run_dbt(["build", "--select", f"+{LEGAL_MODELS.replace(' ', ' +')}",
+    run_dbt(["build", "--select", f"+{LEGAL_MODELS.replace(' ', ' +')}", "+person_identities",
              "--resource-type", "seed", "--resource-type", "model"], s, db)
     return s, db
 
@@ -104,13 +104,16 @@ def test_legal_unit_tests_pass_in_real_dbt(empty_build):
 
 @pytest.mark.integration
 def test_dedup_and_linking_unit_tests_pass_in_real_dbt(empty_build):
-    """Staging's newest-version rule (a full build and a daily merge) and the linking tiers."""
+    """Staging's newest-version rule (a full build and a daily merge), the linking tiers and
+    which persons a daily build recomputes."""
     s, db = empty_build
     result = run_dbt(["test", "--select", "test_type:unit,path:models/staging",
-                      "test_type:unit,path:models/intermediate/identity"], s, db)
+                      "test_type:unit,path:models/intermediate/identity",
+                      "test_type:unit,path:models/marts/core"], s, db)
     names = {r.node.name for r in result.result.results}
     assert {"cases_keep_newest_version_whatever_the_delivery_order",
-            "cases_merge_new_batches_with_the_current_rows"} <= names, names
+            "cases_merge_new_batches_with_the_current_rows",
+            "person_identities_recomputes_only_the_persons_that_changed"} <= names, names
 
 
 @pytest.mark.integration

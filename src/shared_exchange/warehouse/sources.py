@@ -62,8 +62,12 @@ def _meta_columns(staging: bool) -> list[ColumnDoc]:
         ("_line", "1-based line (or XML record ordinal) in the delivered file", "integer"),
         ("_row_id", "<batch_id>/<file>/<line>; AEAD associated data of the row", "varchar"),
     ]
-    skip = {"_source", "_table"} if staging else set()
-    return [ColumnDoc(n, d, "general", "none", t) for n, d, t in cols if n not in skip]
+    if staging:
+        cols = [c for c in cols if c[0] not in {"_source", "_table"}] + [
+            ("_staged_in_build", "the build that made this row the current version "
+             "(macros/current_versions.sql): what a daily build's identity models start from",
+             "varchar")]
+    return [ColumnDoc(n, d, "general", "none", t) for n, d, t in cols]
 
 
 def _field_columns(f: Field) -> list[ColumnDoc]:

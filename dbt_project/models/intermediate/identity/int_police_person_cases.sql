@@ -1,4 +1,8 @@
 -- The spine's police part: one row per suspect in a police case, with the case's facts.
+-- Incremental by person-case: a daily build rewrites the suspects whose own row or whose
+-- case's row became current in this build (_staged_in_build); a suspect's key (case number
+-- + 嫌疑人编号, both required) never goes away, so no other row can change.
+{{ config(**keyed_incremental(unique_key='person_case_id')) }}
 with
 
 suspects as (
@@ -33,6 +37,11 @@ final as (
         s._row_id
     from suspects as s
     left join cases as c on c.police_case_no = s.police_case_no
+    {%- if is_incremental() %}
+    where s._staged_in_build = '{{ build_id() }}'
+        or s.police_case_no in (
+            select police_case_no from cases where _staged_in_build = '{{ build_id() }}')
+    {%- endif %}
 )
 
 select * from final

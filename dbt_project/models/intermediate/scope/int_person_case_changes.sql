@@ -3,8 +3,9 @@
 -- person_cases row and the delivered rows behind it), its case numbers, and the build in
 -- which the fingerprint last changed. A person-case that disappears keeps a row with a
 -- null fingerprint, changed in the build that removed it, so its legal rows go too.
--- previous_* keep the case numbers before the change: a co-defendant left behind in the
--- old court case must be recomputed as well (int_build_scope).
+-- previous_* keep the case numbers and person token before the change: a co-defendant left
+-- behind in the old court case must be recomputed as well (int_build_scope), and so must
+-- the person the person-case was moved away from (person_identities).
 with
 
 records as (
@@ -20,7 +21,8 @@ current_cases as (
         pc.police_case_no,
         pc.proc_case_no,
         pc.court_case_no,
-        pc.appeal_case_no
+        pc.appeal_case_no,
+        pc.person_token
     from {{ ref('person_cases') }} as pc
     left join records as r on r.person_case_id = pc.person_case_id
 )
@@ -37,8 +39,10 @@ select
     c.proc_case_no,
     c.court_case_no,
     c.appeal_case_no,
-    {%- for key in ['police_case_no', 'proc_case_no', 'court_case_no', 'appeal_case_no'] %}
-    -- a retried build keeps the case numbers from before its first attempt
+    c.person_token,
+    {%- for key in ['police_case_no', 'proc_case_no', 'court_case_no', 'appeal_case_no',
+                    'person_token'] %}
+    -- a retried build keeps the keys from before its first attempt
     case when p.changed_in_build = '{{ build_id() }}' then p.previous_{{ key }}
         else p.{{ key }} end as previous_{{ key }},
     {%- endfor %}
@@ -56,10 +60,12 @@ select
     null,
     null,
     null,
+    null,
     p.police_case_no,
     p.proc_case_no,
     p.court_case_no,
     p.appeal_case_no,
+    p.person_token,
     '{{ build_id() }}'
 from previous as p
 where p.fingerprint is not null
@@ -72,10 +78,12 @@ select
     proc_case_no,
     court_case_no,
     appeal_case_no,
+    person_token,
     cast(null as {{ dbt.type_string() }}) as previous_police_case_no,
     cast(null as {{ dbt.type_string() }}) as previous_proc_case_no,
     cast(null as {{ dbt.type_string() }}) as previous_court_case_no,
     cast(null as {{ dbt.type_string() }}) as previous_appeal_case_no,
+    cast(null as {{ dbt.type_string() }}) as previous_person_token,
     '{{ build_id() }}' as changed_in_build
 from current_cases
 {% endif %}

@@ -3,7 +3,46 @@
 -- memory (shared_exchange.ingest.protect): no clear PII and no ciphertext reaches this mart.
 -- The chosen record is the newest police suspect record, else the newest record of any other
 -- department; all forms and the evidence come from that one record.
+-- Incremental by person: a daily build recomputes the tokens of rows that became current in
+-- this build, of person-cases that changed (their token before and after: `sealed` and the
+-- set of persons follow the person-cases), and of persons whose chosen row is no longer
+-- current (replaced by a version under another token). Removing a row that was not chosen
+-- changes no pick (the order is total); persons left with no person-case are deleted.
+{%- set candidate_models = [
+    ('police', 'stg_police__suspects'),
+    ('procuratorate', 'stg_procuratorate__prosecution_reviews'),
+    ('procuratorate', 'stg_procuratorate__arrest_reviews'),
+    ('court', 'stg_court__judgments'),
+    ('justice', 'stg_justice__community_corrections'),
+] %}
+-- depends_on: {{ ref('int_person_case_changes') }}
+{{ config(**keyed_incremental(
+    unique_key='person_token',
+    cleanup="delete from {{ this }} where person_token not in (
+        select person_token from {{ ref('person_cases') }} where person_token is not null)"
+)) }}
 with
+
+{% if is_incremental() %}
+recomputed as (
+    {%- for _, model in candidate_models %}
+    select id_token as person_token from {{ ref(model) }}
+    where _staged_in_build = '{{ build_id() }}'
+    union
+    {%- endfor %}
+    select person_token from {{ ref('int_person_case_changes') }}
+    where changed_in_build = '{{ build_id() }}'
+    union
+    select previous_person_token from {{ ref('int_person_case_changes') }}
+    where changed_in_build = '{{ build_id() }}'
+    union
+    select person_token from {{ this }}
+    where row_id not in (
+        {%- for _, model in candidate_models %}
+        select _row_id from {{ ref(model) }}{{ ' union all' if not loop.last }}
+        {%- endfor %})
+),
+{% endif %}
 
 candidates as (
     select
@@ -13,12 +52,7 @@ candidates as (
         updated_at, _business_date, _extracted_at, _batch_id, _line, _row_id
     from {{ ref('stg_police__suspects') }}
     {#- departments without phone, address or a delivered birth date: one shape each -#}
-    {%- for source, model in [
-        ('procuratorate', 'stg_procuratorate__prosecution_reviews'),
-        ('procuratorate', 'stg_procuratorate__arrest_reviews'),
-        ('court', 'stg_court__judgments'),
-        ('justice', 'stg_justice__community_corrections'),
-    ] %}
+    {%- for source, model in candidate_models[1:] %}
     union all
     select
         id_token, '{{ source }}', 2, id_number_masked, name_masked,
@@ -34,6 +68,9 @@ persons as (
     select person_token, bool_or(sealed) as sealed
     from {{ ref('person_cases') }}
     where person_token is not null
+    {%- if is_incremental() %}
+        and person_token in (select person_token from recomputed)
+    {%- endif %}
     group by person_token
 ),
 
