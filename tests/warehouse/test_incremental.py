@@ -7,7 +7,8 @@ import shutil
 import duckdb
 import pytest
 
-from shared_exchange.warehouse.dbt import run_dbt
+from shared_exchange.warehouse.compare import compare_marts
+from shared_exchange.warehouse.dbt import BUILD, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +50,20 @@ def test_late_batches_update_the_right_rows(synthetic_home, core_select, tmp_pat
     assert after == _events(full)
 
 
+def _generated_and_ingested(tmp_path):
+    """A small deployment: 300 generated persons over 12 days, every source ingested."""
+    from shared_exchange import SOURCES
+    from shared_exchange.config import load_settings
+    from shared_exchange.ingest.load import ingest_source
+    from shared_exchange.synth import generate
+
+    settings = load_settings(tmp_path / "home")
+    generate(settings, persons=300, days=12, seed=5)
+    for source in SOURCES:
+        ingest_source(settings, source)
+    return settings
+
+
 def _hold_back(raw, held, late_sources=(("procuratorate", 2),)) -> list[tuple]:
     """Move the last batch of every table and one early batch per late source aside."""
     moved = []
@@ -69,17 +84,7 @@ def _hold_back(raw, held, late_sources=(("procuratorate", 2),)) -> list[tuple]:
 def test_daily_build_equals_a_full_rebuild_on_every_mart(tmp_path):
     """The scoped daily build (macros/build_scope.sql) recomputes only what changed, yet every
     published mart equals a full rebuild row for row — late batches included."""
-    from shared_exchange import SOURCES
-    from shared_exchange.config import load_settings
-    from shared_exchange.ingest.load import ingest_source
-    from shared_exchange.synth import generate
-    from shared_exchange.warehouse.compare import compare_marts
-    from shared_exchange.warehouse.dbt import BUILD
-
-    settings = load_settings(tmp_path / "home")
-    generate(settings, persons=300, days=12, seed=5)
-    for source in SOURCES:
-        ingest_source(settings, source)
+    settings = _generated_and_ingested(tmp_path)
     moved = _hold_back(settings.raw, tmp_path / "held")
     assert moved
     yesterday = tmp_path / "yesterday.duckdb"
@@ -141,17 +146,7 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
     person_cases), a legal aid assignment's date and a police case's charge changes the
     marts in the daily build as in a rebuild: the build scope's fingerprint covers every row
     that yields an event, and a case's row reaches its suspects' person-cases."""
-    from shared_exchange import SOURCES
-    from shared_exchange.config import load_settings
-    from shared_exchange.ingest.load import ingest_source
-    from shared_exchange.synth import generate
-    from shared_exchange.warehouse.compare import compare_marts
-    from shared_exchange.warehouse.dbt import BUILD
-
-    settings = load_settings(tmp_path / "home")
-    generate(settings, persons=300, days=12, seed=5)
-    for source in SOURCES:
-        ingest_source(settings, source)
+    settings = _generated_and_ingested(tmp_path)
     yesterday = tmp_path / "yesterday.duckdb"
     run_dbt(list(BUILD), settings, yesterday)
     with duckdb.connect(str(yesterday), read_only=True) as con:

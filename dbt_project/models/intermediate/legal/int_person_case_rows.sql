@@ -18,22 +18,16 @@ police_case_rows as (
     inner join {{ ref('stg_police__cases') }} as c on c.police_case_no = pc.police_case_no
 ),
 
-measures as (
-    select pc.person_case_id, 'police.measures', 'police', null, null,
-        m._batch_id, m._row_id, m._business_date
+{%- for name, model in [('measures', 'stg_police__measures'),
+                         ('transfers', 'stg_police__transfers')] %}
+{{ name }} as (
+    select pc.person_case_id, 'police.{{ name }}', 'police', null, null,
+        r._batch_id, r._row_id, r._business_date
     from {{ ref('int_police_person_cases') }} as pc
-    inner join {{ ref('stg_police__measures') }} as m
-        on m.police_case_no = pc.police_case_no and m.suspect_seq = pc.suspect_seq
+    inner join {{ ref(model) }} as r
+        on r.police_case_no = pc.police_case_no and r.suspect_seq = pc.suspect_seq
 ),
-
-transfers as (
-    select pc.person_case_id, 'police.transfers', 'police', null, null,
-        t._batch_id, t._row_id, t._business_date
-    from {{ ref('int_police_person_cases') }} as pc
-    inner join {{ ref('stg_police__transfers') }} as t
-        on t.police_case_no = pc.police_case_no and t.suspect_seq = pc.suspect_seq
-),
-
+{% endfor %}
 -- linked by case number + the person's own token: no identity evidence of its own
 legal_aid as (
     select l.person_case_id, 'justice.legal_aid', 'justice', null, null,
