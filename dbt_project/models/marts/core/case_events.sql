@@ -9,10 +9,15 @@
 {{ config(replace_unkeyed=true) }}
 with
 
+-- every department's events (macros/events/), each filtered to the scope where its
+-- person-case is read, and null-dated slots dropped
 selected as (
-    select *
-    from {{ ref('int_case_events_unioned') }}
-    where person_case_id is null or {{ in_build_scope('person_case_id') }}
+    {%- for events in [police_events(), procuratorate_events(), court_events(),
+                       justice_events()] %}
+    select * from ({{ events }}) as department_events
+    where event_date is not null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 person_cases as (
