@@ -116,11 +116,15 @@ def test_daily_build_equals_a_full_rebuild_on_every_mart(tmp_path):
     assert changes == 1
 
 
-def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected: str):
+def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected: str,
+               business_date: str | None = None, also: dict[str, str] | None = None):
     """Deliver a corrected version of one raw row in a new batch: ``column`` set to the SQL
-    expression ``corrected``, a later extraction (the same business date, so no stage date
-    or last_business_date of person_cases moves with it), a new row id. The corrected value."""
+    expression ``corrected`` (and each column of ``also`` to its expression), a later
+    extraction (by default the same business date, so no stage date or last_business_date
+    of person_cases moves with it), a new row id. The corrected value of ``column``."""
     batch = f"{source}-29991231-01"
+    dated = f", date '{business_date}' as _business_date" if business_date else ""
+    dated += "".join(f", {expression} as {name}" for name, expression in (also or {}).items())
     new_row_id = f"{batch}/{table}.jsonl/1"
     files = [str(p) for p in (raw / source / table).glob("*.parquet")
              if p.name != "_schema.parquet"]
@@ -132,7 +136,7 @@ def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected
                     {corrected} as {column},
                     '{batch}' as _batch_id,
                     _extracted_at + interval 1 day as _extracted_at,
-                    '{new_row_id}' as _row_id)
+                    '{new_row_id}' as _row_id{dated})
                 from read_parquet(?, union_by_name = true)
                 where _row_id = ?
             ) to '{target}' (format parquet)""", [files, row_id])
@@ -185,3 +189,76 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
         ).fetchall()
     assert events == {event: str(value) for event, value in corrected.items()}
     assert charges == [(charge,)]
+
+
+# Name weights that stand for the week (the sample's last day is a Saturday: the week does
+# not turn overnight), counted however few the persons: the daily build relinks selectively.
+STANDING_WEIGHTS = ["--vars", "{link_name_frequency_period: week, link_name_frequency_min_persons: 1}"]
+LINKING_HOPS = ["int_prosecution_reviews_linked", "int_arrest_reviews_linked",
+                "int_first_instance_judgments_linked", "int_second_instance_judgments_linked",
+                "int_justice_records_linked"]
+
+
+def _rows(db, model: str) -> set[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return set(con.execute(f"select * from intermediate.{model}").fetchall())
+
+
+def test_daily_relinking_reaches_every_record_a_change_touches(tmp_path):
+    """The identity hops relink only the records sharing a block key with a changed record,
+    before or after the change (macros/identity/relink.sql), yet every mart equals a
+    rebuild. Corrected today: a police suspect's identity (ID, name, birth date: a judgment
+    linked to it by token shares no block key with the corrected version, only with the
+    version it replaces) and a review's indictment number (its judgment loses the declared
+    key); and the last day's batches arrive."""
+    settings = _generated_and_ingested(tmp_path)
+    moved = _hold_back(settings.raw, tmp_path / "held", late_sources=())
+    yesterday = tmp_path / "yesterday.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
+    with duckdb.connect(str(yesterday), read_only=True) as con:
+        as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
+        # a police suspect with no prosecution review, linked to a first-instance judgment
+        suspect = con.execute(
+            "select s._row_id from intermediate.int_police_person_cases as s "
+            "join intermediate.int_first_instance_judgments_linked as j "
+            "on j.prosecution_review_row_id = s.person_case_id "
+            "order by s._row_id limit 1").fetchone()[0]
+        review = con.execute(
+            "select r._row_id from intermediate.int_prosecution_reviews_linked as r "
+            "join intermediate.int_first_instance_judgments_linked as j "
+            "on j.prosecution_review_row_id = r._row_id "
+            "where j.link_method = 'declared_key' order by r._row_id limit 1").fetchone()[0]
+    for target, path in moved:
+        shutil.move(target, path)
+    _redeliver(settings.raw, "police", "suspects", suspect, "id_token", "id_token || 'x'",
+               business_date=str(as_of), also={
+                   "name_token": "name_token || 'x'",
+                   "name_pinyin_token": "name_pinyin_token || 'x'",
+                   "birth_date": "birth_date + 4000",
+                   "id_birth_date": "id_birth_date + 4000",
+                   "id_region_code": "'339999'"})
+    _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "indictment_no",
+               "indictment_no || '（更正）'", business_date=str(as_of))
+    today = tmp_path / "today.duckdb"
+    shutil.copyfile(yesterday, today)
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
+    full = tmp_path / "full.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+
+    report = compare_marts(today, full)
+    assert report.ok, report.summary()
+    for hop in LINKING_HOPS:  # the links themselves, not only what the marts show of them
+        assert _rows(today, hop) == _rows(full, hop), hop
+    with duckdb.connect(str(today), read_only=True) as con:
+        weights = con.execute("select distinct computed_in_build "
+                              "from intermediate.int_name_frequencies").fetchall()
+        added, total = con.execute(
+            "select (select count(*) from intermediate"
+            ".int_first_instance_judgments_linked__changes where _change = 'added'), "
+            "(select count(*) from intermediate.int_first_instance_judgments_linked)").fetchone()
+        relinked = con.execute(
+            "select link_method from intermediate.int_first_instance_judgments_linked "
+            "where prosecution_review_row_id like '%-29991231-01/%'").fetchall()
+    assert weights == [("yesterday",)], "the weights were recomputed: everything relinked"
+    assert 0 < added < total / 2, (added, total)
+    assert relinked and relinked != [("declared_key",)]

@@ -23,3 +23,43 @@
 {% macro spark__keyed_incremental(unique_key, cleanup) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
+
+{#- Like keyed_incremental, but rows are replaced by the `replace_rows` strategy
+    (macros/build_scope.sql), which keeps what it replaced and what replaced it in
+    <model>__changes for the models downstream (changes_of); `versions_of`: the columns of the
+    record's business key, whose older versions are replaced too (replace_versions_of). -#}
+{% macro logged_incremental(unique_key, versions_of=none) -%}
+    {{ return(adapter.dispatch('logged_incremental', 'shared_exchange')(unique_key, versions_of)) }}
+{%- endmacro %}
+
+{% macro default__logged_incremental(unique_key, versions_of) -%}
+    {%- set config = {
+        'materialized': 'incremental',
+        'incremental_strategy': 'replace_rows',
+        'unique_key': unique_key,
+        'keep_replaced': true,
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': '{{ drop_changes() }}',
+    } -%}
+    {%- if versions_of %}{% do config.update({'replace_versions_of': versions_of}) %}{% endif -%}
+    {{ return(config) }}
+{%- endmacro %}
+
+{% macro spark__logged_incremental(unique_key, versions_of) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
+
+{#- A model recomputed all at once or kept as it is: any recomputed row replaces the table
+    (replace_rows with replace_all_when_any). Spark: a full table, recomputed every build. -#}
+{% macro recomputed_or_kept() -%}
+    {{ return(adapter.dispatch('recomputed_or_kept', 'shared_exchange')()) }}
+{%- endmacro %}
+
+{% macro default__recomputed_or_kept() -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_rows',
+               'replace_all_when_any': true, 'on_schema_change': 'append_new_columns'}) }}
+{%- endmacro %}
+
+{% macro spark__recomputed_or_kept() -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}

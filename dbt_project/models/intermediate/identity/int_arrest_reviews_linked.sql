@@ -1,12 +1,12 @@
 -- Each arrest review (审查逮捕) linked to a person-case: a police suspect (公安案件编号 + ID
 -- token, else token in window, else probabilistic) or, for self-investigated cases, a
 -- procuratorate person-case of the same person reviewed for prosecution later.
+-- Incremental: a daily build relinks the reviews a change can reach (macros/identity/relink.sql).
 {%- set win = var('link_windows').arrest_review %}
+{%- set inputs = [ref('int_police_person_cases'), ref('int_prosecution_reviews_linked')] %}
+{%- set everything = relink_everything(inputs) %}
+{{ config(**logged_incremental('_row_id', versions_of=['proc_case_no', 'id_token'])) }}
 with
-
-reviews as (
-    select * from {{ ref('stg_procuratorate__arrest_reviews') }}
-),
 
 candidates as (
     select
@@ -18,8 +18,23 @@ candidates as (
         id_birth_date as birth_date,
         id_region_code as region_code,
         cast(null as {{ dbt.type_string() }}) as charge,
-        received_date as record_date
-    from reviews
+        received_date as record_date,
+        _staged_in_build as staged_in_build
+    from {{ ref('stg_procuratorate__arrest_reviews') }}
+),
+
+{% set touched -%}
+    {{ touched_blocks(changes_of(inputs[0]), 'police_case_no') }}
+    union all
+    {{ touched_blocks(changes_of(inputs[1]), 'police_case_no') }}
+{%- endset -%}
+{{ relinked('candidates', touched, everything) }},
+
+reviews as (
+    select * from {{ ref('stg_procuratorate__arrest_reviews') }}
+    {%- if not everything %}
+    where _row_id in (select record_id from relinked)
+    {%- endif %}
 ),
 
 procuratorate_person_cases as (
@@ -49,7 +64,7 @@ targets as (
     from procuratorate_person_cases
 ),
 
-{{ link_person_records('candidates', 'targets', 'spine') }},
+{{ link_person_records('relinked', 'targets', 'spine') }},
 
 final as (
     select

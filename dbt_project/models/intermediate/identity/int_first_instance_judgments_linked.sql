@@ -1,13 +1,14 @@
 -- Each first-instance (刑初) defendant row linked to a prosecution review by 起诉书文号 +
 -- ID token (declared), else token in window, else probabilistic; it joins that review's
 -- person-case. Unlinked defendants (no procuratorate record) start a court person-case.
+-- Incremental: a daily build relinks the defendants a change can reach
+-- (macros/identity/relink.sql): reviews relinked (their person-case and origin may have
+-- changed) and police suspects changed or gaining or losing a review.
 {%- set win = var('link_windows').first_instance %}
+{%- set inputs = [ref('int_prosecution_reviews_linked'), ref('int_police_person_cases')] %}
+{%- set everything = relink_everything(inputs) %}
+{{ config(**logged_incremental('_row_id', versions_of=['court_case_no', 'id_token'])) }}
 with
-
-judgments as (
-    select * from {{ ref('stg_court__judgments') }}
-    where instance <> 'second'
-),
 
 candidates as (
     select
@@ -19,8 +20,27 @@ candidates as (
         id_birth_date as birth_date,
         id_region_code as region_code,
         charge,
-        filed_date as record_date
-    from judgments
+        filed_date as record_date,
+        _staged_in_build as staged_in_build
+    from {{ ref('stg_court__judgments') }}
+    where instance <> 'second'
+),
+
+{% set touched -%}
+    {%- set reviews = changes_of(inputs[0]) -%}
+    {{ touched_blocks(reviews, 'indictment_no') }}
+    union all
+    {{ touched_blocks(changes_of(inputs[1]), 'cast(null as ' ~ dbt.type_string() ~ ')') }}
+    union all
+    {{ touched_blocks(inputs[1], 'cast(null as ' ~ dbt.type_string() ~ ')',
+                      where='person_case_id in (select person_case_id from ' ~ reviews ~ ')') }}
+{%- endset -%}
+{{ relinked('candidates', touched, everything) }},
+
+judgments as (
+    select * from {{ ref('stg_court__judgments') }}
+    where instance <> 'second'
+    {%- if not everything %} and _row_id in (select record_id from relinked){% endif %}
 ),
 
 targets as (
@@ -53,7 +73,7 @@ targets as (
         select person_case_id from {{ ref('int_prosecution_reviews_linked') }})
 ),
 
-{{ link_person_records('candidates', 'targets', 'review') }},
+{{ link_person_records('relinked', 'targets', 'review') }},
 
 final as (
     select
@@ -68,7 +88,12 @@ final as (
         case when t.person_case_id is null then 'court' else 'linked' end as origin,
         coalesce(l.link_method, 'unlinked') as link_method,
         l.link_confidence,
-        l.match_weight
+        l.match_weight,
+        j.indictment_no,
+        j.name_token,
+        j.name_pinyin_token,
+        j.id_birth_date as birth_date,
+        j.id_region_code as region_code
     from judgments as j
     left join review_links as l on l.left_id = j._row_id
     left join targets as t on t.record_id = l.right_id

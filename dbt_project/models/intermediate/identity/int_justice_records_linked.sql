@@ -1,39 +1,45 @@
 -- Community corrections, custody (prison/detention-centre) events and court enforcement
 -- cases linked to the court defendant row they execute: 案号 (court_case_no, first or
 -- second instance) + ID token, else token in window, else probabilistic.
+-- Incremental: a daily build relinks the records a change can reach (macros/identity/relink.sql);
+-- a record's business key (record_key, null when a part is) replaces its older versions.
 {%- set win = var('link_windows').justice %}
+{%- set inputs = [ref('int_first_instance_judgments_linked'),
+                  ref('int_second_instance_judgments_linked')] %}
+{%- set everything = relink_everything(inputs) %}
+{{ config(**logged_incremental('_row_id', versions_of=['record_type', 'record_key'])) }}
 with
-
-corrections as (
-    select * from {{ ref('stg_justice__community_corrections') }}
-),
-
-custody_events as (
-    select * from {{ ref('stg_justice__custody_events') }}
-),
-
-enforcements as (
-    select * from {{ ref('stg_court__enforcements') }}
-),
 
 candidates as (
     select 'community_correction' as record_type, _row_id as record_id,
         court_case_no as link_key, id_token, name_token, name_pinyin_token,
         id_birth_date as birth_date, id_region_code as region_code,
         cast(null as {{ dbt.type_string() }}) as charge,
-        coalesce(effective_date, start_date, reported_date, status_date) as record_date
-    from corrections
+        coalesce(effective_date, start_date, reported_date, status_date) as record_date,
+        _staged_in_build as staged_in_build,
+        id_token || '|' || court_case_no as record_key
+    from {{ ref('stg_justice__community_corrections') }}
     union all
     select 'custody_event', _row_id, court_case_no, id_token,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}), event_date
-    from custody_events
+        id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}), event_date,
+        _staged_in_build,
+        id_token || '|' || court_case_no || '|' || event || '|' || cast(event_date as {{ dbt.type_string() }})
+    from {{ ref('stg_justice__custody_events') }}
     union all
     select 'enforcement', _row_id, court_case_no, id_token,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}), filed_date
-    from enforcements
+        id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}), filed_date,
+        _staged_in_build, enforcement_case_no
+    from {{ ref('stg_court__enforcements') }}
 ),
+
+{% set touched -%}
+    {{ touched_blocks(changes_of(inputs[0]), 'court_case_no') }}
+    union all
+    {{ touched_blocks(changes_of(inputs[1]), 'court_case_no') }}
+{%- endset -%}
+{{ relinked('candidates', touched, everything) }},
 
 court_rows as (
     select _row_id, person_case_id from {{ ref('int_first_instance_judgments_linked') }}
@@ -57,7 +63,7 @@ targets as (
     inner join court_rows as c on c._row_id = j._row_id
 ),
 
-{{ link_person_records('candidates', 'targets', 'court') }},
+{{ link_person_records('relinked', 'targets', 'court') }},
 
 final as (
     select
@@ -69,8 +75,9 @@ final as (
         t.person_case_id,
         coalesce(l.link_method, 'unlinked') as link_method,
         l.link_confidence,
-        l.match_weight
-    from candidates as c
+        l.match_weight,
+        c.record_key
+    from relinked as c
     left join court_links as l on l.left_id = c.record_id
     left join targets as t on t.record_id = l.right_id
 )

@@ -1,8 +1,9 @@
 -- The spine's police part: one row per suspect in a police case, with the case's facts.
 -- Incremental by person-case: a daily build rewrites the suspects whose own row or whose
 -- case's row became current in this build (_staged_in_build); a suspect's key (case number
--- + 嫌疑人编号, both required) never goes away, so no other row can change.
-{{ config(**keyed_incremental(unique_key='person_case_id')) }}
+-- + 嫌疑人编号, both required) never goes away, so no other row can change. The rows it
+-- replaced are kept for the linking hops that take police suspects as targets.
+{{ config(**logged_incremental('person_case_id')) }}
 with
 
 suspects as (

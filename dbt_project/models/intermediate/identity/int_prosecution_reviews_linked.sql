@@ -1,12 +1,12 @@
 -- Each prosecution review (审查起诉) linked to a police person-case by 公安案件编号 + ID
 -- token (declared), else token in window, else probabilistically. Unlinked reviews
 -- (self-investigated or unmatched) start their own procuratorate person-case.
+-- Incremental: a daily build relinks the reviews a change can reach (macros/identity/relink.sql);
+-- the block columns are kept because the reviews are the targets of later hops.
 {%- set win = var('link_windows').prosecution_review %}
+{%- set everything = relink_everything([ref('int_police_person_cases')]) %}
+{{ config(**logged_incremental('_row_id', versions_of=['proc_case_no', 'id_token'])) }}
 with
-
-reviews as (
-    select * from {{ ref('stg_procuratorate__prosecution_reviews') }}
-),
 
 candidates as (
     select
@@ -18,8 +18,19 @@ candidates as (
         id_birth_date as birth_date,
         id_region_code as region_code,
         cast(null as {{ dbt.type_string() }}) as charge,
-        received_date as record_date
-    from reviews
+        received_date as record_date,
+        _staged_in_build as staged_in_build
+    from {{ ref('stg_procuratorate__prosecution_reviews') }}
+),
+
+{{ relinked('candidates', touched_blocks(changes_of(ref('int_police_person_cases')),
+                                         'police_case_no'), everything) }},
+
+reviews as (
+    select * from {{ ref('stg_procuratorate__prosecution_reviews') }}
+    {%- if not everything %}
+    where _row_id in (select record_id from relinked)
+    {%- endif %}
 ),
 
 targets as (
@@ -33,7 +44,7 @@ targets as (
     from {{ ref('int_police_person_cases') }}
 ),
 
-{{ link_person_records('candidates', 'targets', 'police') }},
+{{ link_person_records('relinked', 'targets', 'police') }},
 
 final as (
     select
@@ -47,7 +58,13 @@ final as (
         case when l.right_id is null then 'procuratorate' else 'police' end as origin,
         coalesce(l.link_method, 'unlinked') as link_method,
         l.link_confidence,
-        l.match_weight
+        l.match_weight,
+        r.police_case_no,
+        r.indictment_no,
+        r.name_token,
+        r.name_pinyin_token,
+        r.id_birth_date as birth_date,
+        r.id_region_code as region_code
     from reviews as r
     left join police_links as l on l.left_id = r._row_id
 )

@@ -1,12 +1,11 @@
 -- Each second-instance (刑终) defendant row linked to the first-instance row it reviews:
 -- same 起诉书文号 + ID token, else token in window, else probabilistic.
+-- Incremental: a daily build relinks the defendants a change can reach (macros/identity/relink.sql).
 {%- set win = var('link_windows').second_instance %}
+{%- set inputs = [ref('int_first_instance_judgments_linked')] %}
+{%- set everything = relink_everything(inputs) %}
+{{ config(**logged_incremental('_row_id', versions_of=['court_case_no', 'id_token'])) }}
 with
-
-appeals as (
-    select * from {{ ref('stg_court__judgments') }}
-    where instance = 'second'
-),
 
 candidates as (
     select
@@ -16,8 +15,18 @@ candidates as (
         id_birth_date as birth_date,
         id_region_code as region_code,
         charge,
-        filed_date as record_date
-    from appeals
+        filed_date as record_date,
+        _staged_in_build as staged_in_build
+    from {{ ref('stg_court__judgments') }}
+    where instance = 'second'
+),
+
+{{ relinked('candidates', touched_blocks(changes_of(inputs[0]), 'indictment_no'), everything) }},
+
+appeals as (
+    select * from {{ ref('stg_court__judgments') }}
+    where instance = 'second'
+    {%- if not everything %} and _row_id in (select record_id from relinked){% endif %}
 ),
 
 targets as (
@@ -36,7 +45,7 @@ targets as (
     inner join {{ ref('int_first_instance_judgments_linked') }} as f on f._row_id = j._row_id
 ),
 
-{{ link_person_records('candidates', 'targets', 'first') }},
+{{ link_person_records('relinked', 'targets', 'first') }},
 
 final as (
     select
@@ -51,7 +60,11 @@ final as (
         case when t.person_case_id is null then 'court' else 'linked' end as origin,
         coalesce(l.link_method, 'unlinked') as link_method,
         l.link_confidence,
-        l.match_weight
+        l.match_weight,
+        a.name_token,
+        a.name_pinyin_token,
+        a.id_birth_date as birth_date,
+        a.id_region_code as region_code
     from appeals as a
     left join first_links as l on l.left_id = a._row_id
     left join targets as t on t.record_id = l.right_id
