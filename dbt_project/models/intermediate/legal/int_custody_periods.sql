@@ -24,6 +24,10 @@ measures as (
         _batch_id,
         _row_id
     from {{ ref('stg_police__measures') }}
+    {%- if is_incremental() %}
+    -- the scope's cases only: every measure a period of theirs is bounded by is of the case
+    where police_case_no in (select police_case_no from person_cases)
+    {%- endif %}
 ),
 
 periods as (
