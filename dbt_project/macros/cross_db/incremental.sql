@@ -33,14 +33,9 @@
 {%- endmacro %}
 
 {% macro default__logged_incremental(unique_key, versions_of) -%}
-    {%- set config = {
-        'materialized': 'incremental',
-        'incremental_strategy': 'replace_rows',
-        'unique_key': unique_key,
-        'keep_replaced': true,
-        'on_schema_change': 'append_new_columns',
-        'pre_hook': '{{ drop_changes() }}',
-    } -%}
+    {%- set config = shared_exchange.default__keyed_incremental(unique_key, none) -%}
+    {%- do config.update({'incremental_strategy': 'replace_rows', 'keep_replaced': true,
+                          'pre_hook': '{{ drop_changes() }}'}) -%}
     {%- if versions_of %}{% do config.update({'replace_versions_of': versions_of}) %}{% endif -%}
     {{ return(config) }}
 {%- endmacro %}
