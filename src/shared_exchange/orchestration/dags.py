@@ -29,7 +29,9 @@ def raw_asset(source: str) -> Asset:
     return Asset(name=f"raw_{source}", uri=f"shared-exchange://raw/{source}", group="raw")
 
 
-CORE_LAYER = ("path:models/intermediate/identity", "path:models/marts/core")
+# the as-of date first: the identity layer's name weights stand for its month
+CORE_LAYER = ("path:models/intermediate/delivery", "path:models/intermediate/identity",
+              "path:models/marts/core")
 # the build scope first: the legal models recompute only the person-cases it names
 LEGAL_LAYER = ("path:models/intermediate/scope", "path:models/intermediate/legal",
                "path:models/marts/legal", "path:models/marts/scoreboards")
