@@ -27,20 +27,23 @@
 {#- Like keyed_incremental, but rows are replaced by the `replace_rows` strategy
     (macros/build_scope.sql), which keeps what it replaced and what replaced it in
     <model>__changes for the models downstream (changes_of); `versions_of`: the columns of the
-    record's business key, whose older versions are replaced too (replace_versions_of). -#}
-{% macro logged_incremental(unique_key, versions_of=none) -%}
-    {{ return(adapter.dispatch('logged_incremental', 'shared_exchange')(unique_key, versions_of)) }}
+    record's business key, whose older versions are replaced too (replace_versions_of);
+    `relinked_from`: an identity hop's inputs (macros/identity/relink.sql). -#}
+{% macro logged_incremental(unique_key, versions_of=none, relinked_from=none) -%}
+    {{ return(adapter.dispatch('logged_incremental', 'shared_exchange')(
+        unique_key, versions_of, relinked_from)) }}
 {%- endmacro %}
 
-{% macro default__logged_incremental(unique_key, versions_of) -%}
+{% macro default__logged_incremental(unique_key, versions_of, relinked_from) -%}
     {%- set config = shared_exchange.default__keyed_incremental(unique_key, none) -%}
     {%- do config.update({'incremental_strategy': 'replace_rows', 'keep_replaced': true,
                           'pre_hook': '{{ drop_changes() }}'}) -%}
     {%- if versions_of %}{% do config.update({'replace_versions_of': versions_of}) %}{% endif -%}
+    {%- if relinked_from %}{% do config.update({'relinked_from': relinked_from}) %}{% endif -%}
     {{ return(config) }}
 {%- endmacro %}
 
-{% macro spark__logged_incremental(unique_key, versions_of) -%}
+{% macro spark__logged_incremental(unique_key, versions_of, relinked_from) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
 

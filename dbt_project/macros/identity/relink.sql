@@ -9,8 +9,10 @@
     its row (logged_incremental's `versions_of`). Anything else (a first or full build,
     new weights, an input rebuilt in full or retried) relinks every record. -#}
 
-{#- True when this build must relink every record: `inputs` are the models whose change
-    logs (keep_replaced) the touched block keys come from. -#}
+{#- True when this build must relink every record: `inputs` are the names of the models
+    whose change logs (keep_replaced) the touched block keys come from. The hop's strategy
+    asks again (config relinked_from): relinking everything, it replaces the table and keeps
+    no change log, so the next hops relink everything too. -#}
 {% macro relink_everything(inputs) -%}
     {#- a unit test gives only the model's own inputs, and tests the full logic -#}
     {%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
@@ -21,7 +23,7 @@
             ~ " where computed_in_build = '" ~ build_id() ~ "'").columns[0].values()[0] -%}
     {%- if reweighted > 0 -%}{{ return(true) }}{%- endif -%}
     {%- for input in inputs -%}
-        {%- set log = changes_of(input) -%}
+        {%- set log = changes_of(ref(input)) -%}
         {%- if log is none -%}{{ return(true) }}{%- endif -%}
         {%- set retried = run_query("select count(*) from " ~ log
                                     ~ " where _change = 'retry'").columns[0].values()[0] -%}

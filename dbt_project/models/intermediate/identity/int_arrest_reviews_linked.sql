@@ -3,9 +3,10 @@
 -- procuratorate person-case of the same person reviewed for prosecution later.
 -- Incremental: a daily build relinks the reviews a change can reach (macros/identity/relink.sql).
 {%- set win = var('link_windows').arrest_review %}
-{%- set inputs = [ref('int_police_person_cases'), ref('int_prosecution_reviews_linked')] %}
+{%- set inputs = ['int_police_person_cases', 'int_prosecution_reviews_linked'] %}
 {%- set everything = relink_everything(inputs) %}
-{{ config(**logged_incremental('_row_id', versions_of=['proc_case_no', 'id_token'])) }}
+{{ config(**logged_incremental('_row_id', versions_of=['proc_case_no', 'id_token'],
+                              relinked_from=inputs)) }}
 with
 
 candidates as (
@@ -24,9 +25,9 @@ candidates as (
 ),
 
 {% set touched -%}
-    {{ touched_blocks(changes_of(inputs[0]), 'police_case_no') }}
+    {{ touched_blocks(changes_of(ref(inputs[0])), 'police_case_no') }}
     union all
-    {{ touched_blocks(changes_of(inputs[1]), 'police_case_no') }}
+    {{ touched_blocks(changes_of(ref(inputs[1])), 'police_case_no') }}
 {%- endset -%}
 {{ relinked('candidates', touched, everything) }},
 

@@ -5,9 +5,10 @@
 -- (macros/identity/relink.sql): reviews relinked (their person-case and origin may have
 -- changed) and police suspects changed or gaining or losing a review.
 {%- set win = var('link_windows').first_instance %}
-{%- set inputs = [ref('int_prosecution_reviews_linked'), ref('int_police_person_cases')] %}
+{%- set inputs = ['int_prosecution_reviews_linked', 'int_police_person_cases'] %}
 {%- set everything = relink_everything(inputs) %}
-{{ config(**logged_incremental('_row_id', versions_of=['court_case_no', 'id_token'])) }}
+{{ config(**logged_incremental('_row_id', versions_of=['court_case_no', 'id_token'],
+                              relinked_from=inputs)) }}
 with
 
 candidates as (
@@ -27,12 +28,12 @@ candidates as (
 ),
 
 {% set touched -%}
-    {%- set reviews = changes_of(inputs[0]) -%}
+    {%- set reviews = changes_of(ref(inputs[0])) -%}
     {{ touched_blocks(reviews, 'indictment_no') }}
     union all
-    {{ touched_blocks(changes_of(inputs[1]), 'cast(null as ' ~ dbt.type_string() ~ ')') }}
+    {{ touched_blocks(changes_of(ref(inputs[1])), 'cast(null as ' ~ dbt.type_string() ~ ')') }}
     union all
-    {{ touched_blocks(inputs[1], 'cast(null as ' ~ dbt.type_string() ~ ')',
+    {{ touched_blocks(ref(inputs[1]), 'cast(null as ' ~ dbt.type_string() ~ ')',
                       where='person_case_id in (select person_case_id from ' ~ reviews ~ ')') }}
 {%- endset -%}
 {{ relinked('candidates', touched, everything) }},

@@ -4,10 +4,10 @@
 -- Incremental: a daily build relinks the records a change can reach (macros/identity/relink.sql);
 -- a record's business key (record_key, null when a part is) replaces its older versions.
 {%- set win = var('link_windows').justice %}
-{%- set inputs = [ref('int_first_instance_judgments_linked'),
-                  ref('int_second_instance_judgments_linked')] %}
+{%- set inputs = ['int_first_instance_judgments_linked', 'int_second_instance_judgments_linked'] %}
 {%- set everything = relink_everything(inputs) %}
-{{ config(**logged_incremental('_row_id', versions_of=['record_type', 'record_key'])) }}
+{{ config(**logged_incremental('_row_id', versions_of=['record_type', 'record_key'],
+                              relinked_from=inputs)) }}
 with
 
 candidates as (
@@ -35,9 +35,9 @@ candidates as (
 ),
 
 {% set touched -%}
-    {{ touched_blocks(changes_of(inputs[0]), 'court_case_no') }}
+    {{ touched_blocks(changes_of(ref(inputs[0])), 'court_case_no') }}
     union all
-    {{ touched_blocks(changes_of(inputs[1]), 'court_case_no') }}
+    {{ touched_blocks(changes_of(ref(inputs[1])), 'court_case_no') }}
 {%- endset -%}
 {{ relinked('candidates', touched, everything) }},
 

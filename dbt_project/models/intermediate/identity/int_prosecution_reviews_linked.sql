@@ -4,8 +4,10 @@
 -- Incremental: a daily build relinks the reviews a change can reach (macros/identity/relink.sql);
 -- the block columns are kept because the reviews are the targets of later hops.
 {%- set win = var('link_windows').prosecution_review %}
-{%- set everything = relink_everything([ref('int_police_person_cases')]) %}
-{{ config(**logged_incremental('_row_id', versions_of=['proc_case_no', 'id_token'])) }}
+{%- set inputs = ['int_police_person_cases'] %}
+{%- set everything = relink_everything(inputs) %}
+{{ config(**logged_incremental('_row_id', versions_of=['proc_case_no', 'id_token'],
+                              relinked_from=inputs)) }}
 with
 
 candidates as (
@@ -23,7 +25,7 @@ candidates as (
     from {{ ref('stg_procuratorate__prosecution_reviews') }}
 ),
 
-{{ relinked('candidates', touched_blocks(changes_of(ref('int_police_person_cases')),
+{{ relinked('candidates', touched_blocks(changes_of(ref(inputs[0])),
                                          'police_case_no'), everything) }},
 
 reviews as (

@@ -2,9 +2,10 @@
 -- same 起诉书文号 + ID token, else token in window, else probabilistic.
 -- Incremental: a daily build relinks the defendants a change can reach (macros/identity/relink.sql).
 {%- set win = var('link_windows').second_instance %}
-{%- set inputs = [ref('int_first_instance_judgments_linked')] %}
+{%- set inputs = ['int_first_instance_judgments_linked'] %}
 {%- set everything = relink_everything(inputs) %}
-{{ config(**logged_incremental('_row_id', versions_of=['court_case_no', 'id_token'])) }}
+{{ config(**logged_incremental('_row_id', versions_of=['court_case_no', 'id_token'],
+                              relinked_from=inputs)) }}
 with
 
 candidates as (
@@ -21,7 +22,7 @@ candidates as (
     where instance = 'second'
 ),
 
-{{ relinked('candidates', touched_blocks(changes_of(inputs[0]), 'indictment_no'), everything) }},
+{{ relinked('candidates', touched_blocks(changes_of(ref(inputs[0])), 'indictment_no'), everything) }},
 
 appeals as (
     select * from {{ ref('stg_court__judgments') }}
