@@ -74,12 +74,8 @@
     {%- set relinked_from = config.get('relinked_from') -%}
     {%- if relinked_from is not none and relink_everything(relinked_from) -%}
     {#- an identity hop that relinked every record: a full replacement, no change log -#}
-    drop table if exists {{ changes_relation(arg_dict['target_relation']) }};
-    delete from {{ arg_dict['target_relation'] }};
-    insert into {{ arg_dict['target_relation'] }}
-        ({{ get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) }})
-    select {{ get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) }} from {{ temp }}
-    {%- else -%}
+    {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true', keep_log=false)) }}
+    {%- endif -%}
     {%- set replaced -%}
         {%- if config.get('replace_all_when_any') -%}
         exists (select 1 from {{ temp }})
@@ -98,14 +94,16 @@
         {%- endif -%}
     {%- endset -%}
     {{ return(shared_exchange.replace_rows_sql(arg_dict, replaced)) }}
-    {%- endif -%}
 {%- endmacro %}
 
-{% macro replace_rows_sql(arg_dict, replaced) -%}
+{#- `keep_log=false`: no change log this build (changes_of then finds none downstream). -#}
+{% macro replace_rows_sql(arg_dict, replaced, keep_log=true) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- if config.get('keep_replaced') %}
+    {%- if config.get('keep_replaced') and not keep_log %}
+    drop table if exists {{ changes_relation(target) }};
+    {%- elif config.get('keep_replaced') %}
     {#- a retried build already replaced these rows once: what changed is no longer known -#}
     {%- set retry = changes_of(target) is not none and run_query(
             "select count(*) from " ~ changes_relation(target)).columns[0].values()[0] > 0 -%}
