@@ -17,33 +17,57 @@
     {{- return(db.split('/')[-1].split('.duckdb')[0] if db else invocation_id) -}}
 {%- endmacro %}
 
-{% macro scoped_incremental(unique_key='person_case_id') -%}
-    {{ return(adapter.dispatch('scoped_incremental', 'shared_exchange')(unique_key)) }}
+{#- `scope`: the model listing the keys to recompute (a null key: every key). The identity
+    layer's person-case models follow int_person_cases_touched, computed before person_cases
+    (int_build_scope needs person_cases). -#}
+{% macro scoped_incremental(unique_key='person_case_id', scope='int_build_scope') -%}
+    {{ return(adapter.dispatch('scoped_incremental', 'shared_exchange')(unique_key, scope)) }}
 {%- endmacro %}
 
-{% macro default__scoped_incremental(unique_key) -%}
+{% macro default__scoped_incremental(unique_key, scope) -%}
     {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_scope',
-               'unique_key': unique_key, 'on_schema_change': 'append_new_columns'}) }}
+               'unique_key': unique_key, 'build_scope': scope,
+               'on_schema_change': 'append_new_columns'}) }}
 {%- endmacro %}
 
 {#- Spark: Parquet tables have no DELETE (macros/cross_db/incremental.sql); full tables. -#}
-{% macro spark__scoped_incremental(unique_key) -%}
+{% macro spark__scoped_incremental(unique_key, scope) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
 
 {#- A predicate on a person-case column: true on a full build, else "in this build's scope"
     or in `also` (a query of person_case_id: e.g. rows whose verdict moves with the as-of
-    date). The ref is taken outside the branch so dbt records the dependency at parse time. -#}
-{% macro in_build_scope(column, also=none) -%}
-    {#- a unit test gives only the model's own inputs, and tests the full logic -#}
-    {%- if model.resource_type == 'unit_test' -%}{{ return('true') }}{%- endif -%}
-    {%- set scope = ref('int_build_scope') -%}
-    {%- if is_incremental() -%}
-        ({{ column }} in (select scope_key from {{ scope }})
-        {%- if also %} or {{ column }} in ({{ also }}){% endif %})
-    {%- else -%}
+    date). -#}
+{% macro in_build_scope(column, also=none, scope='int_build_scope') -%}
+    {%- set keys = build_scope_keys(scope) -%}
+    {%- if keys is none -%}
         true
+    {%- else -%}
+        ({{ column }} in ({{ keys }})
+        {%- if also %} or {{ column }} in ({{ also }}){% endif %})
     {%- endif -%}
+{%- endmacro %}
+
+{#- A query of the keys `scope` lists, or none when everything is recomputed: a first or full
+    build, a unit test (it gives only the model's own inputs, and tests the full logic), or a
+    scope listing a null key. The ref is taken first so dbt records the dependency at parse
+    time. -#}
+{% macro build_scope_keys(scope='int_build_scope') -%}
+    {%- if model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
+    {%- set relation = ref(scope) -%}
+    {%- if not is_incremental() or scope_is_everything(relation) -%}{{ return(none) }}{%- endif -%}
+    {{ return('select scope_key from ' ~ relation) }}
+{%- endmacro %}
+
+{#- `column in (keys)`, or true when `keys` (build_scope_keys) is none. -#}
+{% macro in_keys(column, keys) -%}
+    {{- column ~ ' in (' ~ keys ~ ')' if keys else 'true' -}}
+{%- endmacro %}
+
+{% macro scope_is_everything(relation) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {{ return(run_query("select count(*) from " ~ relation ~ " where scope_key is null"
+                        ).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {#- The strategy: drop every row of the scope (and of whatever was recomputed), then insert.
@@ -53,8 +77,12 @@
     what really changed (the scoreboards recompute only those periods). -#}
 {% macro get_incremental_replace_scope_sql(arg_dict) -%}
     {%- set key = arg_dict['unique_key'] -%}
+    {%- set scope = ref(config.get('build_scope', 'int_build_scope')) -%}
+    {%- if scope_is_everything(scope) -%}
+    {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true')) }}
+    {%- endif -%}
     {%- set replaced -%}
-        {{ key }} in (select scope_key from {{ ref('int_build_scope') }})
+        {{ key }} in (select scope_key from {{ scope }})
         or {{ key }} in (select {{ key }} from {{ arg_dict['temp_relation'] }})
         {%- if config.get('replace_unkeyed') %} or {{ key }} is null{% endif %}
     {%- endset -%}
@@ -66,7 +94,7 @@
     key): also the rows of a record whose newer version was recomputed (its row id changed;
     a null key part never matches, as in staging, where such a row never merges);
     `replace_all_when_any=true`: any recomputed row replaces the whole table (a model that
-    is recomputed all at once or not at all). -#}
+    is recomputed all at once or not at all); `replace_all=true`: the whole table, always. -#}
 {% macro get_incremental_replace_rows_sql(arg_dict) -%}
     {%- set key = arg_dict['unique_key'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
@@ -75,6 +103,9 @@
     {%- if relinked_from is not none and relink_everything(relinked_from) -%}
     {#- an identity hop that relinked every record: a full replacement, no change log -#}
     {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true', keep_log=false)) }}
+    {%- endif -%}
+    {%- if config.get('replace_all') -%}
+    {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true')) }}
     {%- endif -%}
     {%- set replaced -%}
         {%- if config.get('replace_all_when_any') -%}

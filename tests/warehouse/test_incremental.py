@@ -145,34 +145,66 @@ def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected
     return moved[0][0]
 
 
+# Name weights that stand for the week (the sample's last day is a Saturday: the week does
+# not turn overnight), counted however few the persons: the daily build relinks selectively.
+STANDING_WEIGHTS = ["--vars", "{link_name_frequency_period: week, link_name_frequency_min_persons: 1}"]
+LINKING_HOPS = ["int_prosecution_reviews_linked", "int_arrest_reviews_linked",
+                "int_first_instance_judgments_linked", "int_second_instance_judgments_linked",
+                "int_justice_records_linked"]
+
+
 def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
     """A batch that only corrects a police transfer's receiving procuratorate (no column of
-    person_cases), a legal aid assignment's date and a police case's charge changes the
-    marts in the daily build as in a rebuild: the build scope's fingerprint covers every row
-    that yields an event, and a case's row reaches its suspects' person-cases."""
+    person_cases), a legal aid assignment's date, a police case's charge, a 退回补充侦查's
+    date and a coercive measure's suspect (it moves to another person-case) changes the
+    marts in the daily build as in a rebuild. The name weights stand, so the identity layer
+    recomputes only the person-cases it touched (int_person_cases_touched) and the build
+    scope's fingerprint only those: each correction must reach them."""
     settings = _generated_and_ingested(tmp_path)
     yesterday = tmp_path / "yesterday.duckdb"
-    run_dbt(list(BUILD), settings, yesterday)
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
     with duckdb.connect(str(yesterday), read_only=True) as con:
-        transfer, aid, case = (con.execute(
+        as_of = str(con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0])
+        transfer, aid, case, returned = (con.execute(
             "select row_id from case_events where event_type = ? and person_case_id is not null "
             "order by row_id limit 1", [event]).fetchone()[0]
-            for event in ("transferred_for_prosecution", "legal_aid_assigned", "case_filed"))
+            for event in ("transferred_for_prosecution", "legal_aid_assigned", "case_filed",
+                          "supplementary_investigation_returned"))
+        # a suspect's only detention (in a case nothing else corrects) and a suspect of
+        # another case, who takes it over
+        measure, case_no, seq = con.execute(
+            "select m._row_id, s.police_case_no, s.suspect_seq "
+            "from staging.stg_police__measures as m "
+            "join intermediate.int_police_person_cases as s on s.police_case_no <> m.police_case_no "
+            "where m.measure_type = 'JL' and m.police_case_no not in ("
+            "    select police_case_no from case_events where row_id in (?, ?, ?, ?)) "
+            "and not exists (select 1 from staging.stg_police__measures as o "
+            "    where o.police_case_no = m.police_case_no and o.suspect_seq = m.suspect_seq "
+            "    and o.measure_type = 'JL' and o._row_id <> m._row_id) "
+            "order by m._row_id, s.person_case_id limit 1",
+            [transfer, aid, case, returned]).fetchone()
     corrected = {
         "transferred_for_prosecution": _redeliver(
             settings.raw, "police", "transfers", transfer, "receiving_procuratorate",
-            "receiving_procuratorate || '（更正）'"),
+            "receiving_procuratorate || '（更正）'", business_date=as_of),
         "legal_aid_assigned": _redeliver(
-            settings.raw, "justice", "legal_aid", aid, "assigned_date", "assigned_date - 3"),
+            settings.raw, "justice", "legal_aid", aid, "assigned_date", "assigned_date - 3",
+            business_date=as_of),
     }
     # the case's row alone: its suspects' person-cases must follow (int_police_person_cases)
     charge = _redeliver(settings.raw, "police", "cases", case, "charge",
-                        "case when charge = '盗窃罪' then '诈骗罪' else '盗窃罪' end")
+                        "case when charge = '盗窃罪' then '诈骗罪' else '盗窃罪' end",
+                        business_date=as_of)
+    _redeliver(settings.raw, "procuratorate", "supplementary_investigations", returned,
+               "returned_date", "returned_date - 1", business_date=as_of)
+    # the suspect who loses the measure is found only through its delivered versions
+    _redeliver(settings.raw, "police", "measures", measure, "police_case_no", f"'{case_no}'",
+               business_date=as_of, also={"suspect_seq": f"'{seq}'"})
     today = tmp_path / "today.duckdb"
     shutil.copyfile(yesterday, today)
-    run_dbt(list(BUILD), settings, today)
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
     full = tmp_path / "full.duckdb"
-    run_dbt([*BUILD, "--full-refresh"], settings, full)
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
 
     report = compare_marts(today, full)
     assert report.ok, report.summary()
@@ -181,22 +213,20 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
             "select event_type, case event_type when 'legal_aid_assigned' then "
             "cast(event_date as varchar) else detail end "
             "from case_events where batch_id like '%-29991231-01' "
-            "and event_type <> 'case_filed'").fetchall())
+            "and event_type in ('transferred_for_prosecution', 'legal_aid_assigned')"
+        ).fetchall())
         charges = con.execute(
             "select distinct p.charge from person_cases as p join case_events as e "
             "on e.police_case_no = p.police_case_no "
             "where e.row_id like 'police-29991231-01/cases.jsonl/%'"
         ).fetchall()
+        touched, everything = con.execute(
+            "select count(*), count(*) - count(scope_key) "
+            "from intermediate.int_person_cases_touched").fetchone()
+        cases = con.execute("select count(*) from person_cases").fetchone()[0]
     assert events == {event: str(value) for event, value in corrected.items()}
     assert charges == [(charge,)]
-
-
-# Name weights that stand for the week (the sample's last day is a Saturday: the week does
-# not turn overnight), counted however few the persons: the daily build relinks selectively.
-STANDING_WEIGHTS = ["--vars", "{link_name_frequency_period: week, link_name_frequency_min_persons: 1}"]
-LINKING_HOPS = ["int_prosecution_reviews_linked", "int_arrest_reviews_linked",
-                "int_first_instance_judgments_linked", "int_second_instance_judgments_linked",
-                "int_justice_records_linked"]
+    assert everything == 0 and 0 < touched < cases / 2, (touched, cases)
 
 
 def _rows(db, model: str) -> set[tuple]:

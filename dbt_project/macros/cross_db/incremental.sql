@@ -61,3 +61,19 @@
 {% macro spark__recomputed_or_kept() -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
+
+{#- A table recomputed in full every build that reads change logs: changes_of answers only in
+    an incremental run, so it is an incremental model whose rows are all replaced
+    (replace_rows with replace_all). Spark: a full table (no change logs there). -#}
+{% macro recomputed_from_changes() -%}
+    {{ return(adapter.dispatch('recomputed_from_changes', 'shared_exchange')()) }}
+{%- endmacro %}
+
+{% macro default__recomputed_from_changes() -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_rows',
+               'replace_all': true, 'on_schema_change': 'append_new_columns'}) }}
+{%- endmacro %}
+
+{% macro spark__recomputed_from_changes() -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}

@@ -22,6 +22,16 @@
             "select count(*) from " ~ ref('int_name_frequencies')
             ~ " where computed_in_build = '" ~ build_id() ~ "'").columns[0].values()[0] -%}
     {%- if reweighted > 0 -%}{{ return(true) }}{%- endif -%}
+    {{ return(changes_unknown(inputs)) }}
+{%- endmacro %}
+
+{#- True when one of the models named in `inputs` kept no change log in this build (built in
+    full) or was retried (its log no longer says what changed): what follows them must be
+    recomputed in full. -#}
+{% macro changes_unknown(inputs) -%}
+    {%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
+        {{ return(true) }}
+    {%- endif -%}
     {%- for input in inputs -%}
         {%- set log = changes_of(ref(input)) -%}
         {%- if log is none -%}{{ return(true) }}{%- endif -%}

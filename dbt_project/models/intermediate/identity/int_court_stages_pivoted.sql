@@ -1,5 +1,8 @@
 -- Court stages per person-case: the first-instance judgment, the appeal (刑终) if any, the
 -- judgment that took effect (the appeal's when it has one), and the link that attached them.
+-- Incremental: a daily build recomputes the person-cases it touched (int_person_cases_touched).
+{{ config(**scoped_incremental(scope='int_person_cases_touched')) }}
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
 with
 
 judgments as (
@@ -14,6 +17,7 @@ first_instance as (
             ) as pick
         from {{ ref('int_first_instance_judgments_linked') }} as l
         inner join judgments as j on j._row_id = l._row_id
+        where {{ in_keys('l.person_case_id', touched) }}
     ) as f where pick = 1
 ),
 
@@ -25,6 +29,7 @@ second_instance as (
             ) as pick
         from {{ ref('int_second_instance_judgments_linked') }} as l
         inner join judgments as j on j._row_id = l._row_id
+        where {{ in_keys('l.person_case_id', touched) }}
     ) as s where pick = 1
 ),
 

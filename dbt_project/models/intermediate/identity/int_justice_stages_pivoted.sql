@@ -1,10 +1,13 @@
 -- Execution per person-case: prison/detention-centre intake, the latest community-correction
 -- order, the latest court enforcement case, and the weakest link that attached them.
+-- Incremental: a daily build recomputes the person-cases it touched (int_person_cases_touched).
+{{ config(**scoped_incremental(scope='int_person_cases_touched')) }}
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
 with
 
 links as (
     select * from {{ ref('int_justice_records_linked') }}
-    where person_case_id is not null
+    where person_case_id is not null and {{ in_keys('person_case_id', touched) }}
 ),
 
 intake as (

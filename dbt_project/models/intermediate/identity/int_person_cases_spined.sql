@@ -1,6 +1,9 @@
 -- The person-case spine: every police suspect, plus each prosecution review and each court
 -- defendant that could not be linked to an earlier department's record (self-investigated
 -- cases, or records whose keys and identity were both too damaged to link).
+-- Incremental: a daily build recomputes the person-cases it touched (int_person_cases_touched).
+{{ config(**scoped_incremental(scope='int_person_cases_touched')) }}
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
 with
 
 police as (
@@ -9,6 +12,7 @@ police as (
         region_code, police_case_no, suspect_seq, charge, filed_date,
         county_code, city_code, major_suspect, case_status, last_business_date
     from {{ ref('int_police_person_cases') }}
+    where {{ in_keys('person_case_id', touched) }}
 ),
 
 procuratorate as (
@@ -25,15 +29,15 @@ procuratorate as (
     left join {{ ref('regions') }} as r
         on r.region_level = 'county'
         and p.handling_unit = concat(r.city_name, r.region_name, '人民检察院')
-    where l.origin = 'procuratorate'
+    where l.origin = 'procuratorate' and {{ in_keys('l.person_case_id', touched) }}
 ),
 
 court_rows as (
     select _row_id, person_case_id from {{ ref('int_first_instance_judgments_linked') }}
-    where origin = 'court'
+    where origin = 'court' and {{ in_keys('person_case_id', touched) }}
     union all
     select _row_id, person_case_id from {{ ref('int_second_instance_judgments_linked') }}
-    where origin = 'court'
+    where origin = 'court' and {{ in_keys('person_case_id', touched) }}
 ),
 
 court as (

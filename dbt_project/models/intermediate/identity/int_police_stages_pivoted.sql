@@ -1,13 +1,29 @@
 -- Police stage dates per police person-case: first of each coercive measure, last release,
 -- and the transfer for prosecution (移送审查起诉).
+-- Incremental: a daily build recomputes the person-cases it touched (int_person_cases_touched).
+{{ config(**scoped_incremental(scope='int_person_cases_touched')) }}
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
 with
+
+suspects as (
+    select * from {{ ref('int_police_person_cases') }}
+    {%- if touched %}
+    where person_case_id in ({{ touched }})
+    {%- endif %}
+),
 
 measures as (
     select * from {{ ref('stg_police__measures') }}
+    {%- if touched %}
+    where police_case_no in (select police_case_no from suspects)
+    {%- endif %}
 ),
 
 transfers as (
     select * from {{ ref('stg_police__transfers') }}
+    {%- if touched %}
+    where police_case_no in (select police_case_no from suspects)
+    {%- endif %}
 ),
 
 measure_dates as (
@@ -47,7 +63,7 @@ final as (
         t.transfer_date,
         greatest(p.last_business_date, m.last_business_date, t.last_business_date)
             as last_business_date
-    from {{ ref('int_police_person_cases') }} as p
+    from suspects as p
     left join measure_dates as m
         on m.police_case_no = p.police_case_no and m.suspect_seq = p.suspect_seq
     left join transfer_dates as t

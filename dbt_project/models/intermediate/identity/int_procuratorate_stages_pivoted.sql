@@ -1,18 +1,22 @@
 -- Procuratorate stages per person-case: the latest arrest review and prosecution review
 -- attached to it, the number of 退回补充侦查, and the weakest link that attached them.
+-- Incremental: a daily build recomputes the person-cases it touched (int_person_cases_touched).
+{{ config(**scoped_incremental(scope='int_person_cases_touched')) }}
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
 with
 
 arrest as (
     select l.person_case_id, l.link_method, l.link_confidence, r.*
     from {{ ref('int_arrest_reviews_linked') }} as l
     inner join {{ ref('stg_procuratorate__arrest_reviews') }} as r on r._row_id = l._row_id
-    where l.person_case_id is not null
+    where l.person_case_id is not null and {{ in_keys('l.person_case_id', touched) }}
 ),
 
 prosecution as (
     select l.person_case_id, l.origin, l.link_method, l.link_confidence, r.*
     from {{ ref('int_prosecution_reviews_linked') }} as l
     inner join {{ ref('stg_procuratorate__prosecution_reviews') }} as r on r._row_id = l._row_id
+    where {{ in_keys('l.person_case_id', touched) }}
 ),
 
 latest_arrest as (
@@ -35,6 +39,9 @@ supplementary as (
     select proc_case_no, count(distinct sequence) as supplementary_investigation_count,
         max(_business_date) as last_business_date
     from {{ ref('stg_procuratorate__supplementary_investigations') }}
+    {%- if touched %}
+    where proc_case_no in (select proc_case_no from prosecution)
+    {%- endif %}
     group by proc_case_no
 ),
 

@@ -6,11 +6,26 @@
 -- previous_* keep the case numbers and person token before the change: a co-defendant left
 -- behind in the old court case must be recomputed as well (int_build_scope), and so must
 -- the person the person-case was moved away from (person_identities).
+-- A daily build fingerprints only the person-cases the identity layer touched and those whose
+-- legal aid link changed (int_legal_aid_linked is relinked in full and logs the difference):
+-- no other person-case's row or delivered rows can have changed.
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
+{%- set legal_aid = ref('int_legal_aid_linked') %}
+{%- set only = 'select scope_key from fingerprinted' if touched else none %}
 with
 
+{% if touched -%}
+fingerprinted as (
+    {{ touched }}
+    union
+    {{ changed_keys(legal_aid, 'person_case_id', ['_row_id', 'person_case_id']) }}
+),
+
+{% endif -%}
 records as (
     select person_case_id, {{ multiset_hash('_row_id') }} as rows_hash
-    from {{ ref('int_person_case_rows') }}
+    from ({{ person_case_rows(only=only) }})
+        as delivered
     group by person_case_id
 ),
 
@@ -25,11 +40,13 @@ current_cases as (
         pc.person_token
     from {{ ref('person_cases') }} as pc
     left join records as r on r.person_case_id = pc.person_case_id
+    where {{ in_keys('pc.person_case_id', only) }}
 )
 
 {% if is_incremental() %}
 , previous as (
     select * from {{ this }}
+    where {{ in_keys('person_case_id', only) }}
 )
 
 select

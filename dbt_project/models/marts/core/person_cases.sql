@@ -1,14 +1,17 @@
 -- One row per person in a case (人案) across the four departments. Tokens only, no PII.
 -- Stage facts come from the *_stages_pivoted models; this model adds the derived columns:
 -- region names, juvenile/sealed (CPL art. 286), stage durations and the link summary.
+-- Incremental: a daily build recomputes the person-cases it touched (int_person_cases_touched).
 {%- set juvenile_age = var('juvenile_age_years') %}
+{{ config(**scoped_incremental(scope='int_person_cases_touched')) }}
+{%- set touched = build_scope_keys('int_person_cases_touched') %}
 with
 
-spine as (select * from {{ ref('int_person_cases_spined') }}),
-police as (select * from {{ ref('int_police_stages_pivoted') }}),
-procuratorate as (select * from {{ ref('int_procuratorate_stages_pivoted') }}),
-court as (select * from {{ ref('int_court_stages_pivoted') }}),
-justice as (select * from {{ ref('int_justice_stages_pivoted') }}),
+{%- for name, pivot in [('spine', 'int_person_cases_spined'), ('police', 'int_police_stages_pivoted'),
+                        ('procuratorate', 'int_procuratorate_stages_pivoted'),
+                        ('court', 'int_court_stages_pivoted'), ('justice', 'int_justice_stages_pivoted')] %}
+{{ name }} as (select * from {{ ref(pivot) }} where {{ in_keys('person_case_id', touched) }}),
+{%- endfor %}
 regions as (select * from {{ ref('regions') }}),
 conclusions as (select * from {{ ref('review_conclusions') }}),
 

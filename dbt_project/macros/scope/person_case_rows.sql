@@ -1,14 +1,13 @@
--- Every delivered row that belongs to a person-case, with the identity tokens it carries: what
--- decides whether a daily build recomputes the person-case (int_person_case_changes), so
--- every row that yields a person-case's events is here, transfers and legal aid included;
--- kept for the legal models as int_person_case_records. Department rows reach their
--- person-case through the identity models' links (never re-linked here).
-
+{#- Every delivered row that belongs to a person-case (int_person_case_rows). `only`: a query
+    of the person_case_ids to keep, applied in each branch before its joins (DuckDB does not
+    push a semi-join on the union's result down into them: it would compute every row). -#}
+{% macro person_case_rows(only=none) -%}
 with police as (
     select pc.person_case_id, 'police.suspects' as source, 'police' as department,
         s.id_token, s.name_token, s._batch_id, s._row_id, s._business_date
     from {{ ref('int_police_person_cases') }} as pc
     inner join {{ ref('stg_police__suspects') }} as s on s._row_id = pc._row_id
+    where {{ in_keys('pc.person_case_id', only) }}
 ),
 
 police_case_rows as (
@@ -16,6 +15,7 @@ police_case_rows as (
         c._batch_id, c._row_id, c._business_date
     from {{ ref('int_police_person_cases') }} as pc
     inner join {{ ref('stg_police__cases') }} as c on c.police_case_no = pc.police_case_no
+    where {{ in_keys('pc.person_case_id', only) }}
 ),
 
 {%- for name, model in [('measures', 'stg_police__measures'),
@@ -26,6 +26,7 @@ police_case_rows as (
     from {{ ref('int_police_person_cases') }} as pc
     inner join {{ ref(model) }} as r
         on r.police_case_no = pc.police_case_no and r.suspect_seq = pc.suspect_seq
+    where {{ in_keys('pc.person_case_id', only) }}
 ),
 {% endfor %}
 -- linked by case number + the person's own token: no identity evidence of its own
@@ -34,7 +35,7 @@ legal_aid as (
         a._batch_id, a._row_id, a._business_date
     from {{ ref('int_legal_aid_linked') }} as l
     inner join {{ ref('stg_justice__legal_aid') }} as a on a._row_id = l._row_id
-    where l.person_case_id is not null
+    where l.person_case_id is not null and {{ in_keys('l.person_case_id', only) }}
 ),
 
 {%- set linked = [
@@ -53,7 +54,7 @@ department_rows as (
         r._batch_id, r._row_id, r._business_date
     from {{ ref(link_model) }} as l
     inner join {{ ref(stg_model) }} as r on r._row_id = l._row_id
-    where l.person_case_id is not null
+    where l.person_case_id is not null and {{ in_keys('l.person_case_id', only) }}
     union all
     {%- endfor %}
     select l.person_case_id,
@@ -70,7 +71,7 @@ department_rows as (
     left join {{ ref('stg_justice__community_corrections') }} as cc on cc._row_id = l._row_id
     left join {{ ref('stg_justice__custody_events') }} as ce on ce._row_id = l._row_id
     left join {{ ref('stg_court__enforcements') }} as en on en._row_id = l._row_id
-    where l.person_case_id is not null
+    where l.person_case_id is not null and {{ in_keys('l.person_case_id', only) }}
 ),
 
 returns as (
@@ -79,6 +80,7 @@ returns as (
     from {{ ref('person_cases') }} as pc
     inner join {{ ref('stg_procuratorate__supplementary_investigations') }} as r
         on r.proc_case_no = pc.proc_case_no
+    where {{ in_keys('pc.person_case_id', only) }}
 )
 
 select person_case_id, source, department, id_token, name_token, _batch_id, _row_id,
@@ -92,3 +94,5 @@ from (
     union all select * from department_rows
     union all select * from returns
 )
+{%- endmacro %}
+
