@@ -48,14 +48,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A query of the keys `scope` lists, or none when everything is recomputed: a first or full
-    build, a unit test (it gives only the model's own inputs, and tests the full logic), or a
-    scope listing a null key. The ref is taken first so dbt records the dependency at parse
-    time. -#}
+{#- A query of the keys `scope` lists, or none when everything is computed: a unit test (it
+    gives only the model's own inputs, and tests the full logic), a table, an incremental
+    model's first or full build, or a scope listing a null key (every key: a full build). A
+    view is filtered too: its readers are scoped models. The ref is taken first so dbt
+    records the dependency at parse time. -#}
 {% macro build_scope_keys(scope='int_build_scope') -%}
     {%- if model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
     {%- set relation = ref(scope) -%}
-    {%- if not is_incremental() or scope_is_everything(relation) -%}{{ return(none) }}{%- endif -%}
+    {%- if not (is_incremental() or config.get('materialized') == 'view')
+           or scope_is_everything(relation) -%}
+        {{ return(none) }}
+    {%- endif -%}
     {{ return('select scope_key from ' ~ relation) }}
 {%- endmacro %}
 

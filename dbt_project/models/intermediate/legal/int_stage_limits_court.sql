@@ -4,6 +4,8 @@
 -- The trial limit is the court case's: its "likely sentence" (可能判处) is judged ex ante,
 -- from the prosecutor's recommendation (else the sentence given), the highest among the
 -- case's defendants.
+-- A view filtered to the build scope where the person-case is read (macros/build_scope.sql):
+-- in a daily build it holds the scope's rows only, which int_stage_deadlines recomputes.
 with person_cases as (
     select
         *,
@@ -11,6 +13,8 @@ with person_cases as (
             partition by coalesce(court_case_no, person_case_id)
         ) as likely_sentence_months
     from {{ ref('person_cases') }}
+    -- the scope holds every defendant of a court case it holds one of
+    where {{ in_build_scope('person_case_id') }}
 ),
 
 appeals as (

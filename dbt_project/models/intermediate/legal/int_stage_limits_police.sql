@@ -1,11 +1,15 @@
 -- Police custody and non-custodial stages with the limit that applies (CPL arts. 79, 91,
 -- 156, 158, 159). One row per person-case, stage and occurrence of the measure.
+-- A view filtered to the build scope where the person-case is read (macros/build_scope.sql):
+-- in a daily build it holds the scope's rows only, which int_stage_deadlines recomputes.
 with periods as (
     select * from {{ ref('int_custody_periods') }}
+    where {{ in_build_scope('person_case_id') }}
 ),
 
 person_cases as (
     select person_case_id, major_suspect, transfer_date from {{ ref('person_cases') }}
+    where {{ in_build_scope('person_case_id') }}
 ),
 
 joined as (

@@ -1,8 +1,11 @@
 -- Procuratorate stages with the limit that applies: arrest review (CPL art. 91),
 -- prosecution review (art. 172) measured from the last re-transfer after 退回补充侦查
 -- (art. 175: the review clock restarts), and each 退回补充侦查 (art. 175, one month).
+-- A view filtered to the build scope where the person-case is read (macros/build_scope.sql):
+-- in a daily build it holds the scope's rows only, which int_stage_deadlines recomputes.
 with person_cases as (
     select * from {{ ref('person_cases') }}
+    where {{ in_build_scope('person_case_id') }}
 ),
 
 returns as (

@@ -3,12 +3,19 @@
 -- person-cases whose fingerprint changed in this build, every person-case sharing a case
 -- number with one of them before or after the change (co-defendants share the review and
 -- trial clocks, which are computed per case), and those court cases as 'court:<no>' (rows
--- kept per court case, e.g. 审限内结案率).
+-- kept per court case, e.g. 审限内结案率). When every person-case changed (a first or full
+-- build), a null key: everything, which the scoped views read too.
+{%- set changes = ref('int_person_case_changes') %}
+{%- set unchanged = run_query("select count(*) from " ~ changes ~ " where changed_in_build <> '"
+                              ~ build_id() ~ "'").columns[0].values()[0] if execute else 1 %}
+{% if unchanged == 0 -%}
+select cast(null as {{ dbt.type_string() }}) as scope_key
+{%- else -%}
 with
 
 changed as (
     select *
-    from {{ ref('int_person_case_changes') }}
+    from {{ changes }}
     where changed_in_build = '{{ build_id() }}'
 ),
 
@@ -39,3 +46,4 @@ union
 select person_case_id from person_cases
 where court_case_no in (select case_no from court_case_nos)
     or appeal_case_no in (select case_no from court_case_nos)
+{%- endif %}

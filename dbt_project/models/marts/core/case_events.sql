@@ -1,7 +1,7 @@
 -- The timeline: one row per dated event from any department, ordered within its person-case.
 -- Incremental by person-case (macros/build_scope.sql): a daily build recomputes the events
 -- of the build scope, whose fingerprint covers every row that yields an event and the
--- person_cases row (int_person_case_rows), so re-linked, re-sealed, re-ordered and
+-- person_cases row (macros/scope/person_case_rows.sql), so re-linked, re-sealed, re-ordered and
 -- withdrawn events follow; events of unlinked records have no person-case and are
 -- recomputed every build (replace_unkeyed). On Spark (Parquet: no DELETE/MERGE) the model
 -- is a full table instead: see macros/cross_db/incremental.sql.
