@@ -68,8 +68,10 @@
     {{- column ~ ' in (' ~ keys ~ ')' if keys else 'true' -}}
 {%- endmacro %}
 
+{#- A scope not built yet (`dbt compile` of an empty warehouse) stands for everything. -#}
 {% macro scope_is_everything(relation) -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- if load_relation(relation) is none -%}{{ return(true) }}{%- endif -%}
     {{ return(run_query("select count(*) from " ~ relation ~ " where scope_key is null"
                         ).columns[0].values()[0] > 0) }}
 {%- endmacro %}

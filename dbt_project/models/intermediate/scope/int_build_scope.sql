@@ -7,7 +7,8 @@
 -- build), a null key: everything, which the scoped views read too.
 {%- set changes = ref('int_person_case_changes') %}
 {%- set unchanged = run_query("select count(*) from " ~ changes ~ " where changed_in_build <> '"
-                              ~ build_id() ~ "'").columns[0].values()[0] if execute else 1 %}
+                              ~ build_id() ~ "'").columns[0].values()[0]
+                    if execute and load_relation(changes) is not none else 1 %}
 {% if unchanged == 0 -%}
 select cast(null as {{ dbt.type_string() }}) as scope_key
 {%- else -%}
