@@ -165,11 +165,17 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
     run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
     with duckdb.connect(str(yesterday), read_only=True) as con:
         as_of = str(con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0])
-        transfer, aid, case, returned = (con.execute(
+        aid, case, returned = (con.execute(
             "select row_id from case_events where event_type = ? and person_case_id is not null "
             "order by row_id limit 1", [event]).fetchone()[0]
-            for event in ("transferred_for_prosecution", "legal_aid_assigned", "case_filed",
+            for event in ("legal_aid_assigned", "case_filed",
                           "supplementary_investigation_returned"))
+        # a transfer in another case than the corrected one, so only the transfer reaches it
+        transfer = con.execute(
+            "select row_id from case_events where event_type = 'transferred_for_prosecution' "
+            "and person_case_id is not null and police_case_no not in ("
+            "    select police_case_no from case_events where row_id = ?) "
+            "order by row_id limit 1", [case]).fetchone()[0]
         # a suspect's only detention (in a case nothing else corrects) and a suspect of
         # another case, who takes it over
         measure, case_no, seq = con.execute(
