@@ -63,15 +63,16 @@
 {%- endmacro %}
 
 {#- A table recomputed in full every build that reads change logs: changes_of answers only in
-    an incremental run, so it is an incremental model whose rows are all replaced
-    (replace_rows with replace_all). Spark: a full table (no change logs there). -#}
+    an incremental run, so it is recomputed_or_kept whose rows are always all replaced
+    (replace_all). Spark: a full table (no change logs there). -#}
 {% macro recomputed_from_changes() -%}
     {{ return(adapter.dispatch('recomputed_from_changes', 'shared_exchange')()) }}
 {%- endmacro %}
 
 {% macro default__recomputed_from_changes() -%}
-    {{ return({'materialized': 'incremental', 'incremental_strategy': 'replace_rows',
-               'replace_all': true, 'on_schema_change': 'append_new_columns'}) }}
+    {%- set config = shared_exchange.default__recomputed_or_kept() -%}
+    {%- do config.update({'replace_all': true}) -%}
+    {{ return(config) }}
 {%- endmacro %}
 
 {% macro spark__recomputed_from_changes() -%}

@@ -24,8 +24,7 @@ fingerprinted as (
 {% endif -%}
 records as (
     select person_case_id, {{ multiset_hash('_row_id') }} as rows_hash
-    from ({{ person_case_rows(only=only) }})
-        as delivered
+    from ({{ person_case_rows(only=only) }}) as delivered
     group by person_case_id
 ),
 
