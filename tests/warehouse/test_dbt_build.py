@@ -95,3 +95,34 @@ def test_juvenile_and_sealing_match_ground_truth(built):
     assert [c for c in compared if c[0] != c[1]] == []
     assert any(exp[1] for exp, _ in compared), "no sealed juvenile in the sample"
     assert leaked == 0
+
+
+def test_event_ids_are_checked_where_a_daily_build_rewrote_rows(built, tmp_path):
+    """unique_in_build: on a daily build only the rewritten rows' ids are counted (against
+    the whole table). A duplicate of a rewritten row's id fails the build; one between two
+    rows the build did not touch passed an earlier build and is not looked at again."""
+    import shutil
+
+    from shared_exchange.warehouse.dbt import DbtRunError, run_dbt
+
+    db = tmp_path / "daily.duckdb"
+    shutil.copy(built.db, db)
+    test = ["test", "--select", "unique_in_build_case_events_event_id"]
+    with duckdb.connect(str(db)) as con:
+        scoped, untouched = (r[0] for r in con.execute(
+            "select person_case_id from case_events where person_case_id is not null "
+            "group by 1 order by 1 limit 2").fetchall())
+        con.execute("delete from intermediate.int_build_scope")
+        con.execute("insert into intermediate.int_build_scope (scope_key) values (?)", [scoped])
+        con.execute("insert into case_events select * from case_events "
+                    "where person_case_id = ? limit 1", [untouched])
+        duplicated = con.execute("select count(*) - count(distinct event_id) from case_events"
+                                 ).fetchone()[0]
+    assert duplicated == 1
+    run_dbt(test, built.settings, db)
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into case_events select * from case_events "
+                    "where person_case_id = ? limit 1", [scoped])
+    with pytest.raises(DbtRunError, match="unique_in_build_case_events_event_id"):
+        run_dbt(test, built.settings, db)

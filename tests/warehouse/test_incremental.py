@@ -147,7 +147,8 @@ def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected
 
 # Name weights that stand for the week (the sample's last day is a Saturday: the week does
 # not turn overnight), counted however few the persons: the daily build relinks selectively.
-STANDING_WEIGHTS = ["--vars", "{link_name_frequency_period: week, link_name_frequency_min_persons: 1}"]
+STANDING_WEIGHTS = ["--vars",
+                    "{link_name_frequency_period: week, link_name_frequency_min_persons: 1}"]
 LINKING_HOPS = ["int_prosecution_reviews_linked", "int_arrest_reviews_linked",
                 "int_first_instance_judgments_linked", "int_second_instance_judgments_linked",
                 "int_justice_records_linked"]
@@ -181,7 +182,8 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
         measure, case_no, seq = con.execute(
             "select m._row_id, s.police_case_no, s.suspect_seq "
             "from staging.stg_police__measures as m "
-            "join intermediate.int_police_person_cases as s on s.police_case_no <> m.police_case_no "
+            "join intermediate.int_police_person_cases as s "
+            "    on s.police_case_no <> m.police_case_no "
             "where m.measure_type = 'JL' and m.police_case_no not in ("
             "    select police_case_no from case_events where row_id in (?, ?, ?, ?)) "
             "and not exists (select 1 from staging.stg_police__measures as o "

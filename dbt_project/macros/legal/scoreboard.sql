@@ -12,6 +12,17 @@
   end
 {% endmacro %}
 
+{#- The columns of time_limit_checks whose change changes a person-case's scoreboard facts
+    (an open stage's verdict and days count only once it closes). The facts recompute the
+    person-cases whose rows changed on them, and time_limit_checks logs only those
+    (log_changed_on): its open stages come back every day with one more day used. -#}
+{% macro scoreboard_check_columns() -%}
+    {{ return(['person_case_id', 'court_case_no', 'city_code', 'county_code', 'stage',
+               'occurrence', 'stage_start', 'stage_end', 'sealed',
+               'case when stage_end is not null then breached end',
+               'case when stage_end is not null then days_used end']) }}
+{%- endmacro %}
+
 {#- The facts' change log when this build replaced only some of them (the cells then add
     and subtract), else none: first build, full refresh, facts rebuilt, or a retried build
     (the first attempt's changes are no longer known). -#}

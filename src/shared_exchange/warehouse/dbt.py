@@ -3,6 +3,14 @@
 The project reads the raw layer under ``SHARED_EXCHANGE_HOME`` and writes the database named
 by ``SHARED_EXCHANGE_BUILD_DB``; both are set here for the duration of one invocation, so
 callers (CLI, Airflow tasks, tests) never touch the environment themselves.
+
+dbt opens every build through one path per working folder, ``warehouse.duckdb``: a hard link
+to the build's versioned file for the duration of the invocation. dbt's parse state includes
+the profile, so a path per build made every invocation a full parse (≈ 4 s, more than half
+of a small daily build); with a constant path dbt parses only what changed. A hard link,
+because DuckDB resolves a symlink and would name the catalog after the target, not the path
+dbt compiled into its SQL. ``SHARED_EXCHANGE_BUILD_ID`` tells the models which build runs
+(the versioned file's stem).
 """
 
 from __future__ import annotations
@@ -19,12 +27,15 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from shared_exchange.config import ENV_HOME, PROJECT_ROOT, Settings
 
-__all__ = ["BUILD", "DBT_PROJECT_DIR", "ENV_BUILD_DB", "DbtRunError", "failed_nodes",
-           "project_digest", "run_dbt"]
+__all__ = ["BUILD", "DBT_PROJECT_DIR", "ENV_BUILD_DB", "ENV_BUILD_ID", "DbtRunError",
+           "failed_nodes", "project_digest", "run_dbt"]
 
 log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 ENV_BUILD_DB = "SHARED_EXCHANGE_BUILD_DB"
+ENV_BUILD_ID = "SHARED_EXCHANGE_BUILD_ID"
+# what dbt opens, in the invocation's working folder (see the module docstring)
+BUILD_LINK = "warehouse.duckdb"
 # dbt is configured through the process environment; one invocation at a time per process.
 _ENV_LOCK = threading.Lock()
 _OFFLINE = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
@@ -92,6 +103,39 @@ def _release_build_db() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
+def _drop_link(link: Path) -> None:
+    """Remove the link; a write-ahead log beside it (a killed invocation) is first replayed
+    into the file the link names, as DuckDB would on that file's next open."""
+    if link.exists() and link.with_name(link.name + ".wal").exists():
+        import duckdb
+
+        duckdb.connect(str(link)).close()
+    link.unlink(missing_ok=True)
+
+
+@contextmanager
+def _linked(build_db: Path, work: Path) -> Iterator[Path]:
+    """The path dbt opens for ``build_db`` (module docstring); a new build is created through
+    it and keeps its versioned name. Falls back to ``build_db`` itself where a hard link
+    cannot be made (another file system): correct, only reparsed in full."""
+    work.mkdir(parents=True, exist_ok=True)
+    link = work / BUILD_LINK
+    _drop_link(link)
+    try:
+        if build_db.exists():
+            os.link(build_db, link)
+    except OSError as exc:
+        log.info("no hard link %s → %s (%s): dbt opens the build file", link, build_db, exc)
+        yield build_db
+        return
+    try:
+        yield link
+    finally:
+        if link.exists() and not build_db.exists():
+            os.link(link, build_db)
+        _drop_link(link)
+
+
 def failed_nodes(result: dbtRunnerResult) -> list[tuple[str, str]]:
     """(unique_id, status) of every node that errored, failed or was skipped."""
     results = getattr(result.result, "results", None) or []
@@ -135,13 +179,15 @@ def run_dbt(
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
     ]
-    env = {ENV_HOME: str(settings.home), ENV_BUILD_DB: str(build_db), **_OFFLINE}
     log.info("dbt %s (build %s)", " ".join(args), build_db.name)
-    with _ENV_LOCK, _environment(env):
-        try:
-            result = dbtRunner().invoke(full_args)
-        finally:
-            _release_build_db()
+    with _ENV_LOCK, _linked(build_db, work) as opened:
+        env = {ENV_HOME: str(settings.home), ENV_BUILD_DB: str(opened),
+               ENV_BUILD_ID: build_db.stem, **_OFFLINE}
+        with _environment(env):
+            try:
+                result = dbtRunner().invoke(full_args)
+            finally:
+                _release_build_db()
     if result.success:
         return result
     nodes = failed_nodes(result)

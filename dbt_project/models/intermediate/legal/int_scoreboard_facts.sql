@@ -5,17 +5,16 @@
 -- daily build recomputes the build scope and the person-cases below; the replaced rows are
 -- kept (__changes) for int_scoreboard_cells, which adds and subtracts them.
 {{ config(**scoped_incremental(unique_key='scope_key')) }}
-{{ config(replace_unkeyed=true, keep_replaced=true, pre_hook="{{ drop_changes() }}") }}
+{#- the log keeps the scope keys whose facts changed: the cells add and subtract only those -#}
+{{ config(replace_unkeyed=true, keep_replaced=true, log_changed_on=true,
+          pre_hook="{{ drop_changes() }}") }}
 {#- recomputed besides the build scope: person-cases with an open finding (it opens when the
     as-of date passes its due date) and those whose time-limit rows changed (an open stage
     moves with the as-of date, and with it which occurrence is the worst) -#}
 {%- set also = 'select person_case_id from ' ~ ref('detector_findings')
                ~ " where status = 'open' union "
-               ~ changed_keys(ref('time_limit_checks'), 'person_case_id', [
-                   'person_case_id', 'court_case_no', 'city_code', 'county_code', 'stage',
-                   'occurrence', 'stage_start', 'stage_end', 'sealed',
-                   'case when stage_end is not null then breached end',
-                   'case when stage_end is not null then days_used end']) %}
+               ~ changed_keys(ref('time_limit_checks'), 'person_case_id',
+                              scoreboard_check_columns()) %}
 
 with pc as (
     select * from {{ ref('person_cases') }}

@@ -4,11 +4,11 @@
 -- worst occurrence: breached first, then most overdue, then latest.
 -- Incremental by person-case (macros/build_scope.sql): a daily build recomputes the build
 -- scope and every person-case with an open stage, whose verdict moves with the as-of date;
--- the other rows only get the new as_of_date. The replaced rows are kept (__changes) so the
--- scoreboard facts follow the person-cases whose checks really changed.
+-- the other rows only get the new as_of_date. The rows of the person-cases whose checks
+-- really changed (for the scoreboards) are kept (__changes) for the scoreboard facts.
 {{ config(**scoped_incremental()) }}
-{{ config(keep_replaced=true, pre_hook="{{ drop_changes() }}",
-          post_hook="{{ refresh_as_of_date() }}") }}
+{{ config(keep_replaced=true, log_changed_on=scoreboard_check_columns(),
+          pre_hook="{{ drop_changes() }}", post_hook="{{ refresh_as_of_date() }}") }}
 with deadlines as (
     select * from {{ ref('int_stage_deadlines') }}
     -- any occurrence still open, not only the row shown: which occurrence is the worst
