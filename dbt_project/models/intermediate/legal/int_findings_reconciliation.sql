@@ -1,33 +1,9 @@
 -- Candidate findings of the data reconciliations (domain.md §3): a court case with no
 -- procuratorate record, a person whose ID or name token differs between departments in
--- the same person-case, and a police charge that differs from the court's.
+-- the same person-case (int_identity_mismatches), and a police charge that differs from
+-- the court's.
 with person_cases as (
     select * from {{ ref('person_cases') }}
-),
-
-records as (
-    select * from {{ ref('int_person_case_records') }}
-),
-
--- two tokens differ somewhere (min <> max): cheap; the counts and sources only for those
-mismatched as (
-    select person_case_id
-    from records
-    where id_token is not null or name_token is not null
-    group by person_case_id
-    having min(id_token) <> max(id_token) or min(name_token) <> max(name_token)
-),
-
-identities as (
-    select
-        person_case_id,
-        count(distinct id_token) as id_tokens,
-        count(distinct name_token) as name_tokens,
-        {{ ordered_list_agg('source', ['source'], distinct=true,
-                            where='id_token is not null or name_token is not null') }} as sources
-    from records
-    where person_case_id in (select person_case_id from mismatched)
-    group by person_case_id
 )
 
 select
@@ -51,7 +27,7 @@ select
     || ' across departments',
     null, null, pc.last_business_date,
     i.sources
-from identities as i
+from {{ ref('int_identity_mismatches') }} as i
 inner join person_cases as pc on pc.person_case_id = i.person_case_id
 where i.id_tokens > 1 or i.name_tokens > 1
 
