@@ -102,8 +102,9 @@
     {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true')) }}
     {%- endif -%}
     {%- set replaced -%}
-        {{ key }} in (select scope_key from {{ scope }})
-        or {{ key }} in (select {{ key }} from {{ arg_dict['temp_relation'] }})
+        {#- one semi-join over the union: an OR of two IN subqueries probed the table twice -#}
+        {{ key }} in (select scope_key from {{ scope }}
+                      union select {{ key }} from {{ arg_dict['temp_relation'] }})
         {%- if config.get('replace_unkeyed') %} or {{ key }} is null{% endif %}
     {%- endset -%}
     {{ return(shared_exchange.replace_rows_sql(arg_dict, replaced)) }}
