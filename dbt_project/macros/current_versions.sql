@@ -24,12 +24,26 @@
     so positions may differ). -#}
 {% macro _with_current_rows(relation, business_key) -%}
     {%- set partition = shared_exchange._version_partition(business_key) -%}
+    {#- the merged batches as constants, which DuckDB pushes into the Parquet scan (a merged
+        batch's row groups are skipped); with a subquery it read every raw row (0.6 → 0.05 s
+        per table at 1 M, every build). A unit test's `this` is a fixture, not a table. -#}
+    {%- set merged = none -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set merged = run_query("select distinct _batch_id from " ~ this
+                ~ " where _batch_id is not null order by 1").columns[0].values() -%}
+    {%- endif -%}
     {%- set subquery -%}
     (
         with new_rows as (
             select * from {{ relation }}
+            {%- if merged is none %}
             where _batch_id not in (
                 select distinct _batch_id from {{ this }} where _batch_id is not null)
+            {%- elif merged %}
+            where _batch_id not in (
+                {%- for batch in merged %}'{{ batch | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
+            )
+            {%- endif %}
         )
 
         select * from new_rows
