@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
+import duckdb
 import pytest
 
-from shared_exchange.warehouse.dbt import DbtRunError, run_dbt
+from shared_exchange.warehouse.dbt import BUILD_LINK, DbtRunError, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -26,3 +27,16 @@ def test_a_missing_raw_layer_fails_naming_the_node(home, tmp_path):
     assert ("model.shared_exchange.stg_police__cases", "error") in err.value.nodes
     assert "stg_police__cases" in str(err.value)
     assert "dbt.log" in str(err.value)
+
+
+def test_builds_in_other_files_keep_dbt_parse(home, tmp_path):
+    """dbt opens every build through one hard link, so a new build file is no new profile:
+    the second invocation parses only what changed, and the first build's file keeps its
+    versioned name and data once the link is gone."""
+    run_dbt(["seed", "--select", "charges"], home, tmp_path / "a.duckdb")
+    run_dbt(["seed", "--select", "charges"], home, tmp_path / "b.duckdb")
+    log = (home.warehouse / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "Unable to do partial parsing" not in log[log.rindex("Running with dbt"):]
+    assert not (home.warehouse / "dbt" / BUILD_LINK).exists()
+    with duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from seeds.charges").fetchone()[0] > 0

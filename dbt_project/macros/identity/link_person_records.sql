@@ -12,27 +12,40 @@
     (frequency-weighted), pinyin, birth date, region, charge, window). A name never links
     alone: blocks pair names only with a birth date, and a probabilistic link needs birth
     date agreement (exact or one digit) or the declared key plus the name. -#}
-{% macro link_person_records(left, right, prefix='lnk') -%}
+{% macro link_person_records(left, right, prefix='lnk', narrow=false) -%}
 {%- set w = var('link_weights') -%}
 {%- set near = var('link_key_near_distance') -%}
 {%- set c_window = var('link_token_window_confidence') -%}
+{#- `narrow`: `left` is a few records (a daily relink). Only the right records sharing a
+    block column with one of them can be blocked; without this DuckDB built every target
+    for the joins below even when nothing was relinked. It pays where `right` is one
+    table's rows, into whose scan the filter goes (the prosecution hop 3.1 → 2.0 s at 1 M). -#}
+{{ prefix }}_right as (
+    select * from {{ right }}
+    {%- if narrow %}
+    where link_key in (select link_key from {{ left }})
+        or id_token in (select id_token from {{ left }})
+        or birth_date in (select birth_date from {{ left }})
+    {%- endif %}
+),
+
 {{ prefix }}_blocked as (
     select l.record_id as left_id, r.record_id as right_id
-    from {{ left }} as l inner join {{ right }} as r on l.link_key = r.link_key
+    from {{ left }} as l inner join {{ prefix }}_right as r on l.link_key = r.link_key
     union
     select l.record_id, r.record_id
-    from {{ left }} as l inner join {{ right }} as r on l.id_token = r.id_token
+    from {{ left }} as l inner join {{ prefix }}_right as r on l.id_token = r.id_token
     union
     select l.record_id, r.record_id
-    from {{ left }} as l inner join {{ right }} as r
+    from {{ left }} as l inner join {{ prefix }}_right as r
         on l.birth_date = r.birth_date and l.name_token = r.name_token
     union
     select l.record_id, r.record_id
-    from {{ left }} as l inner join {{ right }} as r
+    from {{ left }} as l inner join {{ prefix }}_right as r
         on l.birth_date = r.birth_date and l.name_pinyin_token = r.name_pinyin_token
     union
     select l.record_id, r.record_id
-    from {{ left }} as l inner join {{ right }} as r
+    from {{ left }} as l inner join {{ prefix }}_right as r
         on l.birth_date = r.birth_date and l.region_code = r.region_code
 ),
 
@@ -58,7 +71,7 @@
         coalesce(pf.name_weight, {{ w.name_max }}) as pinyin_weight
     from {{ prefix }}_blocked as b
     inner join {{ left }} as l on l.record_id = b.left_id
-    inner join {{ right }} as r on r.record_id = b.right_id
+    inner join {{ prefix }}_right as r on r.record_id = b.right_id
     left join {{ ref('int_name_frequencies') }} as nf
         on nf.token_kind = 'name' and nf.token = l.name_token
     left join {{ ref('int_name_frequencies') }} as pf

@@ -65,7 +65,7 @@ targets as (
     from procuratorate_person_cases
 ),
 
-{{ link_person_records('relinked', 'targets', 'spine') }},
+{{ link_person_records('relinked', 'targets', 'spine', narrow=not everything) }},
 
 final as (
     select

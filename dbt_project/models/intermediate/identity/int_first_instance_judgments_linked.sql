@@ -74,6 +74,8 @@ targets as (
         select person_case_id from {{ ref('int_prosecution_reviews_linked') }})
 ),
 
+{#- not narrowed: the targets are a union of joins, which DuckDB computes whole before a
+    filter on top (narrowing made this hop 2.4 → 3.6 s at 1 M) -#}
 {{ link_person_records('relinked', 'targets', 'review') }},
 
 final as (

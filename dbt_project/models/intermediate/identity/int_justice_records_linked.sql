@@ -63,7 +63,7 @@ targets as (
     inner join court_rows as c on c._row_id = j._row_id
 ),
 
-{{ link_person_records('relinked', 'targets', 'court') }},
+{{ link_person_records('relinked', 'targets', 'court', narrow=not everything) }},
 
 final as (
     select

@@ -46,7 +46,7 @@ targets as (
     from {{ ref('int_police_person_cases') }}
 ),
 
-{{ link_person_records('relinked', 'targets', 'police') }},
+{{ link_person_records('relinked', 'targets', 'police', narrow=not everything) }},
 
 final as (
     select

@@ -46,7 +46,7 @@ targets as (
     inner join {{ ref('int_first_instance_judgments_linked') }} as f on f._row_id = j._row_id
 ),
 
-{{ link_person_records('relinked', 'targets', 'first') }},
+{{ link_person_records('relinked', 'targets', 'first', narrow=not everything) }},
 
 final as (
     select
