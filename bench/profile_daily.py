@@ -1,0 +1,83 @@
+"""Where one daily build's time goes: a profiling tool, not a benchmark row.
+
+    PYTHONPATH=src:bench .venv/bin/python bench/profile_daily.py 1000000 [--no-data] [dbt args]
+
+From the cached full build (``prepared.built``, made if missing) it ingests the last day
+(skipped with ``--no-data``: the floor, a day with nothing new), warms dbt's parse, then
+times the build's three steps (copy of the published file, dbt, publish) and prints the
+models and tests dbt reports and the slowest SQL statements of its log. A warm parse is
+what a daily build sees in production, where the previous build left it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import bench_build
+import prepared
+
+from shared_exchange.config import load_settings
+from shared_exchange.quality import publish as pub
+from shared_exchange.warehouse.dbt import run_dbt
+
+
+def slowest_statements(log: Path, top: int = 15) -> list[tuple[float, str, str]]:
+    """(seconds, node, first words) of the slowest statements of the last dbt invocation."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = lines[max(i for i, line in enumerate(lines) if "Running with dbt=" in line):]
+    node, found = "", []
+    for i, line in enumerate(lines):
+        began = re.search(r"Began running node \w+\.shared_exchange\.(\w+)", line)
+        node = began.group(1) if began else node
+        status = re.search(r"SQL status: \S+ in ([0-9.]+) seconds", line)
+        if status:
+            j = i - 1
+            while j > 0 and "On " not in lines[j]:
+                j -= 1
+            sql = " ".join(x.strip() for x in lines[j + 1:i] if x.strip()
+                           and not x.lstrip().startswith(("--", "\x1b")))
+            sql = sql or lines[j].split(": ", 2)[-1]  # BEGIN, COMMIT: on the line itself
+            found.append((float(status.group(1)), node, sql[:90]))
+    return sorted(found, reverse=True)[:top]
+
+
+def main(argv: list[str]) -> None:
+    persons = int(argv[0])
+    no_data = "--no-data" in argv
+    extra = [a for a in argv[1:] if a != "--no-data"]
+    home = prepared.working_home(prepared.built(persons, 120, 1, bench_build.DBT_BUILD), "prof")
+    try:
+        settings = load_settings(home)
+        ingested = 0 if no_data else bench_build._ingest(settings, None)[0]
+        run_dbt(["parse"], settings, pub.current_path(settings))
+        steps = {}
+        started = time.perf_counter()
+        build = pub.start_build(settings, "profile_daily")
+        steps["copy_s"] = time.perf_counter() - started
+        run_dbt([*bench_build.DBT_BUILD, *extra], settings, build.path)
+        steps["dbt_s"] = time.perf_counter() - started - steps["copy_s"]
+        pub.publish(settings, build, require_gates=False)
+        steps["total_s"] = time.perf_counter() - started
+        target = settings.warehouse / "dbt"
+        results = json.loads((target / "target" / "run_results.json").read_text())
+        times = {r["unique_id"]: r["execution_time"] for r in results["results"]}
+        report = {
+            "persons": persons, "rows_ingested": ingested,
+            **{k: round(v, 2) for k, v in steps.items()},
+            "models_s": round(sum(v for k, v in times.items() if k.startswith("model.")), 2),
+            "tests_s": round(sum(v for k, v in times.items() if k.startswith("test.")), 2),
+            "slowest_models": bench_build._model_seconds(settings),
+            "slowest_statements": slowest_statements(target / "logs" / "dbt.log"),
+        }
+        report["slowest_models"] = dict(list(report["slowest_models"].items())[:15])
+        sys.stdout.write(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    finally:
+        prepared.remove_home(home)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
