@@ -154,7 +154,7 @@ def test_other_process_destruction_is_seen(settings):
     enc = FieldEncryptor(ring)
     blob = enc.encrypt("一", aad=AAD, scope="s", subject="tok-a")
     assert enc.decrypt(blob, aad=AAD) == "一"  # key now cached in this process
-    proc = mp.get_context("fork").Process(target=_destroy_person, args=(settings, "tok-a"))
+    proc = mp.get_context("spawn").Process(target=_destroy_person, args=(settings, "tok-a"))
     proc.start()
     proc.join(60)
     assert proc.exitcode == 0
@@ -176,7 +176,9 @@ def _race(settings: Settings, barrier, queue) -> None:
 
 
 def test_concurrent_creation_ends_with_one_primary(settings):
-    ctx = mp.get_context("fork")
+    # spawn, not fork: a child forked while another thread of the test process held a lock
+    # (logging, an import) can hang; CI saw one such run time out on the queue
+    ctx = mp.get_context("spawn")
     n = 4
     barrier, queue = ctx.Barrier(n), ctx.Queue()
     procs = [ctx.Process(target=_race, args=(settings, barrier, queue)) for _ in range(n)]
