@@ -7,11 +7,13 @@
     left_id, right_id, link_method, link_confidence, match_weight.
 
     Tiers, best first: declared_key (key and ID token agree, confidence 1.0);
-    person_token_window (token agrees, key missing/mistyped, record in the date window);
+    person_token_window (token agrees, key missing or mistyped, record in the date window);
     probabilistic (tokens differ or are missing: Fellegi–Sunter weight over key, name
     (frequency-weighted), pinyin, birth date, region, charge, window). A name never links
     alone: blocks pair names only with a birth date, and a probabilistic link needs birth
-    date agreement (exact or one digit) or the declared key plus the name. -#}
+    date agreement (exact or one digit) or the declared key plus the name; last,
+    person_token_window with a key that differs beyond a typo (another case, unless no
+    record of this one is found). -#}
 {% macro link_person_records(left, right, prefix='lnk', narrow=false) -%}
 {%- set w = var('link_weights') -%}
 {%- set near = var('link_key_near_distance') -%}
@@ -112,7 +114,13 @@
     from {{ prefix }}_scored
     where key_agrees and token_agrees
     union all
-    select left_id, right_id, 2, 'person_token_window',
+    -- a key missing on either side or a typo; a declared key that differs more names
+    -- another case, most often the same person's other case (a repeat offender): such a
+    -- candidate ranks after the probabilistic tier, where this case's own record is when
+    -- its ID was damaged
+    select left_id, right_id,
+        case when key_agrees is null or key_distance <= {{ near }} then 2 else 4 end,
+        'person_token_window',
         -- one candidate or a mistyped key: full confidence; else shared among candidates
         case when n_candidates = 1 or key_distance <= {{ near }} then {{ c_window }}
             else {{ c_window }} / n_candidates end,

@@ -156,6 +156,15 @@ def render_sources_yaml(source: str) -> str:
     return _dump(doc, _HEADER)
 
 
+# how the staging model orders the versions of a file without a version field, before the
+# newest delivery (its SQL passes the same rule to current_versions)
+UNVERSIONED_ORDER = {
+    ("procuratorate", "supplementary_investigations"):
+        "no version field; a version with retransferred_date is newer than one without (a "
+        "record only gains it, so a stale re-delivery of the open version loses), then",
+}
+
+
 def render_staging_yaml(source: str, extras: dict[str, list[ColumnDoc]]) -> str:
     """The ``_<source>__models.yml`` for one department's staging views."""
     models = []
@@ -165,11 +174,14 @@ def render_staging_yaml(source: str, extras: dict[str, list[ColumnDoc]]) -> str:
         name = f"stg_{source}__{ENTITY.get(table, table)}"
         key = [k if k != "id_number" else "id_token" for k in versions[-1].business_key]
         cols = raw_columns(versions, staging=True) + extras.get(name, [])
+        newest = versions[-1].version_field
+        order = f"newest {newest}, then" if newest else UNVERSIONED_ORDER.get(
+            (source, table), "no version field in the file:")
         models.append({
             "name": name,
             "description": f"Current version of each {source}.{table} record per business key "
-                           f"{key}: newest updated_at, then _business_date, _extracted_at, "
-                           "_batch_id, _line. Ciphertext passes through; never decrypted.",
+                           f"{key}: {order} the newest delivery (_business_date, _extracted_at, "
+                           "_batch_id, _line). Ciphertext passes through; never decrypted.",
             "config": {"meta": {"sharing": SHARING["staging"]}},
             "columns": [_column_yaml(c, False) for c in cols],
         })

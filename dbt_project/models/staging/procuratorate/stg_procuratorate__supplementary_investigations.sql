@@ -17,8 +17,10 @@ renamed as (
 ),
 
 current_version as (
-    -- no updated_at in this file: the newest delivery wins
-    {{ current_versions('renamed', business_key) }}
+    -- no updated_at in this file. A record only changes by gaining its 重新移送日期, so a
+    -- version that has it is newer than one without, whatever the delivery order (a stale
+    -- re-delivery of the open version must not reopen the clock); else the newest delivery
+    {{ current_versions('renamed', business_key, '(retransferred_date is not null)') }}
 )
 
 select * from current_version
