@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 import bench_build
@@ -54,14 +53,8 @@ def main(argv: list[str]) -> None:
         settings = load_settings(home)
         ingested = 0 if no_data else bench_build._ingest(settings, None)[0]
         run_dbt(["parse"], settings, pub.current_path(settings))
-        steps = {}
-        started = time.perf_counter()
-        build = pub.start_build(settings, "profile_daily")
-        steps["copy_s"] = time.perf_counter() - started
-        run_dbt([*bench_build.DBT_BUILD, *extra], settings, build.path)
-        steps["dbt_s"] = time.perf_counter() - started - steps["copy_s"]
-        pub.publish(settings, build, require_gates=False)
-        steps["total_s"] = time.perf_counter() - started
+        steps, _ = prepared.build_and_publish(settings, "profile_daily",
+                                              [*bench_build.DBT_BUILD, *extra])
         target = settings.warehouse / "dbt"
         results = json.loads((target / "target" / "run_results.json").read_text())
         times = {r["unique_id"]: r["execution_time"] for r in results["results"]}

@@ -58,10 +58,15 @@
 {% macro build_scope_keys(scope='int_build_scope') -%}
     {%- if model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
     {%- set relation = ref(scope) -%}
-    {%- if not (is_incremental() or config.get('materialized') == 'view')
-           or scope_is_everything(relation) -%}
+    {%- if not (is_incremental() or config.get('materialized') == 'view') -%}
         {{ return(none) }}
     {%- endif -%}
+    {{ return(scope_keys_of(relation)) }}
+{%- endmacro %}
+
+{#- A query of the keys a scope relation lists, or none when it stands for everything. -#}
+{% macro scope_keys_of(relation) -%}
+    {%- if scope_is_everything(relation) -%}{{ return(none) }}{%- endif -%}
     {{ return('select scope_key from ' ~ relation) }}
 {%- endmacro %}
 
@@ -75,11 +80,9 @@
     or full build). The other rows passed the same tests in an earlier build and did not
     change. The scope is named, not ref()'d, for the reason given in includes_every_key_of. -#}
 {% macro rewritten_in_build(column, database) -%}
-    {%- set scope = api.Relation.create(database=database,
-            schema=generate_schema_name('intermediate', none), identifier='int_build_scope') -%}
-    {%- if scope_is_everything(scope) -%}{{ return('true') }}{%- endif -%}
-    {{ return('(' ~ column ~ ' in (select scope_key from ' ~ scope ~ ') or ' ~ column
-              ~ ' is null)') }}
+    {%- set keys = scope_keys_of(api.Relation.create(database=database,
+            schema=generate_schema_name('intermediate', none), identifier='int_build_scope')) -%}
+    {{ return('(' ~ in_keys(column, keys) ~ ' or ' ~ column ~ ' is null)') }}
 {%- endmacro %}
 
 {#- A scope not built yet (`dbt compile` of an empty warehouse) stands for everything. -#}
