@@ -156,12 +156,14 @@ def render_sources_yaml(source: str) -> str:
     return _dump(doc, _HEADER)
 
 
-# how the staging model orders the versions of a file without a version field, before the
-# newest delivery (its SQL passes the same rule to current_versions)
+# A file without a version field whose staging model still orders versions before the newest
+# delivery: (the expression its SQL passes to current_versions, what it means). Test:
+# tests/warehouse/test_sources_yaml.py reads the expression out of the SQL.
 UNVERSIONED_ORDER = {
-    ("procuratorate", "supplementary_investigations"):
+    ("procuratorate", "supplementary_investigations"): (
+        "(retransferred_date is not null)",
         "no version field; a version with retransferred_date is newer than one without (a "
-        "record only gains it, so a stale re-delivery of the open version loses), then",
+        "record only gains it, so a stale re-delivery of the open version loses), then"),
 }
 
 
@@ -176,7 +178,7 @@ def render_staging_yaml(source: str, extras: dict[str, list[ColumnDoc]]) -> str:
         cols = raw_columns(versions, staging=True) + extras.get(name, [])
         newest = versions[-1].version_field
         order = f"newest {newest}, then" if newest else UNVERSIONED_ORDER.get(
-            (source, table), "no version field in the file:")
+            (source, table), (None, "no version field in the file:"))[1]
         models.append({
             "name": name,
             "description": f"Current version of each {source}.{table} record per business key "
