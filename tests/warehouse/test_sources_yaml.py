@@ -9,11 +9,11 @@ import yaml
 from shared_exchange import SOURCES
 from shared_exchange.contracts import all_contracts
 from shared_exchange.warehouse.sources import (
-    ENTITY,
     STAGING_DIR,
-    UNVERSIONED_ORDER,
     render_sources_yaml,
     render_staging_yaml,
+    staging_model,
+    version_order,
 )
 from shared_exchange.warehouse.staging_columns import STAGING_EXTRAS
 
@@ -51,12 +51,11 @@ def test_every_contract_field_is_a_classified_source_column():
 
 def test_each_staging_model_orders_versions_as_its_description_says():
     """The generated description names the version order; the SQL must pass that order to
-    current_versions: the contract's version field, or UNVERSIONED_ORDER's expression."""
+    current_versions (version_order: the contract's version field or UNVERSIONED_ORDER's)."""
     call = re.compile(r"current_versions\('renamed',\s*business_key(?:,\s*'([^']*)')?\s*\)")
     for contract in all_contracts():
-        name = f"stg_{contract.source}__{ENTITY.get(contract.table, contract.table)}"
+        name = staging_model(contract.source, contract.table)
         sql = (STAGING_DIR / contract.source / f"{name}.sql").read_text(encoding="utf-8")
         passed = {m.group(1) for m in call.finditer(sql)}
-        expected = contract.version_field or UNVERSIONED_ORDER.get(
-            (contract.source, contract.table), (None,))[0]
+        expected, _ = version_order(contract.source, contract.table, contract.version_field)
         assert passed == {expected}, f"{name}: passes {passed}, its description says {expected}"

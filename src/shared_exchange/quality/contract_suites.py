@@ -16,7 +16,7 @@ from typing import Any
 
 from shared_exchange.contracts.schema import Contract, all_contracts
 from shared_exchange.quality.suites import EXPECTATIONS_DIR, RAW_ROW_KEY
-from shared_exchange.warehouse.sources import ENTITY
+from shared_exchange.warehouse.sources import staging_model
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,6 @@ def render_raw_suite(source: str) -> dict[str, Any]:
     }
 
 
-def staging_model(contract: Contract) -> str:
-    return f"stg_{contract.source}__{ENTITY.get(contract.table, contract.table)}"
-
-
 def _staging_key(contract: Contract) -> list[str]:
     by_column = contract.by_column
     return ["id_token" if by_column[c].type == "id_number" else c for c in contract.business_key]
@@ -124,7 +120,8 @@ def render_staging_suite(source: str) -> dict[str, Any]:
     """Staging keeps the current version per business key: keys unique, metadata present."""
     expectations = []
     for _, contract in sorted(_latest(source).items()):
-        model, key = staging_model(contract), _staging_key(contract)
+        model = staging_model(contract.source, contract.table)
+        key = _staging_key(contract)
         # the dedup macro keeps rows whose key has a null part apart: skip those here
         if len(key) == 1:
             expectations.append(_exp(model, "business_key_unique",

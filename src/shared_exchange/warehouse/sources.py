@@ -41,6 +41,11 @@ MASK_FORMS = {
 ENTITY = {"enforcement": "enforcements"}
 
 
+def staging_model(source: str, table: str) -> str:
+    """The staging model of a raw table."""
+    return f"stg_{source}__{ENTITY.get(table, table)}"
+
+
 @dataclass(frozen=True)
 class ColumnDoc:
     name: str
@@ -157,8 +162,7 @@ def render_sources_yaml(source: str) -> str:
 
 
 # A file without a version field whose staging model still orders versions before the newest
-# delivery: (the expression its SQL passes to current_versions, what it means). Test:
-# tests/warehouse/test_sources_yaml.py reads the expression out of the SQL.
+# delivery: (the expression its SQL passes to current_versions, what it means).
 UNVERSIONED_ORDER = {
     ("procuratorate", "supplementary_investigations"): (
         "(retransferred_date is not null)",
@@ -167,18 +171,25 @@ UNVERSIONED_ORDER = {
 }
 
 
+def version_order(source: str, table: str, version_field: str | None) -> tuple[str | None, str]:
+    """How the staging model ranks a record's versions before the newest delivery: the
+    expression its SQL passes to current_versions (none: delivery order only) and what the
+    description says of it (tests/warehouse/test_sources_yaml.py reads the SQL's)."""
+    if version_field:
+        return version_field, f"newest {version_field}, then"
+    return UNVERSIONED_ORDER.get((source, table), (None, "no version field in the file:"))
+
+
 def render_staging_yaml(source: str, extras: dict[str, list[ColumnDoc]]) -> str:
     """The ``_<source>__models.yml`` for one department's staging views."""
     models = []
     for (src, table), versions in _tables().items():
         if src != source:
             continue
-        name = f"stg_{source}__{ENTITY.get(table, table)}"
+        name = staging_model(source, table)
         key = [k if k != "id_number" else "id_token" for k in versions[-1].business_key]
         cols = raw_columns(versions, staging=True) + extras.get(name, [])
-        newest = versions[-1].version_field
-        order = f"newest {newest}, then" if newest else UNVERSIONED_ORDER.get(
-            (source, table), (None, "no version field in the file:"))[1]
+        _, order = version_order(source, table, versions[-1].version_field)
         models.append({
             "name": name,
             "description": f"Current version of each {source}.{table} record per business key "
