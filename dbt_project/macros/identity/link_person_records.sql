@@ -1,7 +1,9 @@
 {#- Link each record of `left` to at most one record of `right` (docs: _identity__docs.md).
 
-    Both relations carry: record_id, link_key, id_token, name_token, name_pinyin_token,
-    birth_date, region_code, charge, record_date; `right` also window_start/window_end
+    Both relations carry: record_id, link_key, id_token, id_status, id_birth_date (read from
+    the ID), name_token, name_pinyin_token, birth_date, region_code (the ID's), charge,
+    record_date; `right` also window_start/window_end, and `keyless` when the macro is called
+    with keyless=true
     (the dates a left record of the same person-case may have). Emits CTEs named
     <prefix>_blocked … <prefix>_links; the last has one row per linked left record:
     left_id, right_id, link_method, link_confidence, match_weight.
@@ -11,13 +13,18 @@
     probabilistic (tokens differ or are missing: Fellegi–Sunter weight over key, name
     (frequency-weighted), pinyin, birth date, region, charge, window). A name never links
     alone: blocks pair names only with a birth date, and a probabilistic link needs birth
-    date agreement (exact or one digit) or the declared key plus the name; last,
+    date agreement (exact or one digit) or the declared key plus the name, and never pairs
+    two valid ID numbers that agree on region and birth date (two people); last,
     person_token_window with a key that differs beyond a typo (another case, unless no
     record of this one is found). -#}
-{% macro link_person_records(left, right, prefix='lnk', narrow=false) -%}
+{% macro link_person_records(left, right, prefix='lnk', narrow=false, keyless=false) -%}
 {%- set w = var('link_weights') -%}
 {%- set near = var('link_key_near_distance') -%}
 {%- set c_window = var('link_token_window_confidence') -%}
+{#- `keyless`: `right` has a boolean column `keyless`, true for a record that cannot carry
+    the left's key (a police suspect with no prosecution review has no 起诉书文号). A left
+    record that has the key came through a record that does, so a token link to a keyless
+    one is the last tier, as for another case's key. -#}
 {#- `narrow`: `left` is a few records (a daily relink). Only the right records sharing a
     block column with one of them can be blocked; without this DuckDB built every target
     for the joins below even when nothing was relinked. It pays where `right` is one
@@ -56,6 +63,7 @@
         b.left_id,
         b.right_id,
         l.link_key = r.link_key as key_agrees,
+        {{ 'l.link_key is not null and r.keyless' if keyless else 'false' }} as key_cannot_agree,
         coalesce({{ shared_exchange.edit_distance('l.link_key', 'r.link_key') }}, 99) as key_distance,
         l.id_token = r.id_token as token_agrees,
         l.record_date between r.window_start and r.window_end as in_window,
@@ -68,6 +76,12 @@
             or abs({{ days_between('l.birth_date', 'r.birth_date') }})
                 <= {{ var('link_birth_near_days') }} as birth_near,
         l.region_code = r.region_code as region_agrees,
+        -- two valid ID numbers with the same region and birth digits differ in the sequence
+        -- digits: a clerk's typo there breaks the check character, so they are two people
+        -- (a typo in the birth digits that keeps a valid number is the same person's)
+        l.id_status = 'valid' and r.id_status = 'valid' and l.id_token <> r.id_token
+            and l.id_birth_date = r.id_birth_date and l.region_code = r.region_code
+            as two_people,
         l.charge = r.charge as charge_agrees,
         coalesce(nf.name_weight, {{ w.name_max }}) as name_weight,
         coalesce(pf.name_weight, {{ w.name_max }}) as pinyin_weight
@@ -117,9 +131,10 @@
     -- a key missing on either side or a typo; a declared key that differs more names
     -- another case, most often the same person's other case (a repeat offender): such a
     -- candidate ranks after the probabilistic tier, where this case's own record is when
-    -- its ID was damaged
+    -- its ID was damaged; so does a record that cannot carry the key the left one has
     select left_id, right_id,
-        case when key_agrees is null or key_distance <= {{ near }} then 2 else 4 end,
+        case when (key_agrees is null and not key_cannot_agree)
+            or key_distance <= {{ near }} then 2 else 4 end,
         'person_token_window',
         -- one candidate or a mistyped key: full confidence; else shared among candidates
         case when n_candidates = 1 or key_distance <= {{ near }} then {{ c_window }}
@@ -133,6 +148,7 @@
     where not coalesce(token_agrees, false)
         and 1.0 / (1.0 + power(2.0, -match_weight)) >= {{ var('link_probabilistic_threshold') }}
         and (birth_agrees or birth_near or (key_agrees and (name_agrees or pinyin_agrees)))
+        and not coalesce(two_people, false)
 ),
 
 {{ prefix }}_links as (

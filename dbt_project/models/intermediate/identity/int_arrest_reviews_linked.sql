@@ -14,6 +14,8 @@ candidates as (
         _row_id as record_id,
         police_case_no as link_key,
         id_token,
+        id_status,
+        id_birth_date,
         name_token,
         name_pinyin_token,
         id_birth_date as birth_date,
@@ -49,7 +51,8 @@ targets as (
     select
         person_case_id as record_id,
         police_case_no as link_key,
-        id_token, name_token, name_pinyin_token, birth_date, region_code, charge,
+        id_token, id_status, id_birth_date, name_token, name_pinyin_token, birth_date,
+        region_code, charge,
         filed_date as record_date,
         {{ add_days('filed_date', win[0]) }} as window_start,
         {{ add_days('filed_date', win[1]) }} as window_end
@@ -57,8 +60,8 @@ targets as (
     union all
     -- the arrest review precedes the prosecution review: the window runs backwards
     select
-        person_case_id, police_case_no, id_token, name_token, name_pinyin_token,
-        id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}),
+        person_case_id, police_case_no, id_token, id_status, id_birth_date, name_token,
+        name_pinyin_token, id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}),
         received_date,
         {{ add_days('received_date', -win[1]) }},
         {{ add_days('received_date', -win[0]) }}

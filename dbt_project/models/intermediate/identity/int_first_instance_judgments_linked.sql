@@ -16,6 +16,8 @@ candidates as (
         _row_id as record_id,
         indictment_no as link_key,
         id_token,
+        id_status,
+        id_birth_date,
         name_token,
         name_pinyin_token,
         id_birth_date as birth_date,
@@ -48,26 +50,31 @@ targets as (
     select
         p._row_id as record_id,
         p.indictment_no as link_key,
-        p.id_token, p.name_token, p.name_pinyin_token,
+        p.id_token, p.id_status, p.id_birth_date, p.name_token, p.name_pinyin_token,
         p.id_birth_date as birth_date,
         p.id_region_code as region_code,
         pc.charge,
         coalesce(p.concluded_date, p.received_date) as record_date,
         {{ add_days('coalesce(p.concluded_date, p.received_date)', win[0]) }} as window_start,
         {{ add_days('coalesce(p.concluded_date, p.received_date)', win[1]) }} as window_end,
+        false as keyless,
         l.person_case_id
     from {{ ref('stg_procuratorate__prosecution_reviews') }} as p
     inner join {{ ref('int_prosecution_reviews_linked') }} as l on l._row_id = p._row_id
     left join {{ ref('int_police_person_cases') }} as pc on pc.person_case_id = l.person_case_id
     union all
     -- police suspects with no prosecution review (a missing procuratorate record): by person
-    -- only, since no key is shared; such a case still shows as having no procuratorate record
+    -- only, since no key is shared (keyless: a judgment that names an indictment links by
+    -- token to one of these only when no review of its own matches, not even by weights);
+    -- such a case still shows as having no procuratorate record
     select
         pc.person_case_id, cast(null as {{ dbt.type_string() }}),
-        pc.id_token, pc.name_token, pc.name_pinyin_token, pc.birth_date, pc.region_code,
+        pc.id_token, pc.id_status, pc.id_birth_date, pc.name_token, pc.name_pinyin_token,
+        pc.birth_date, pc.region_code,
         pc.charge, pc.filed_date,
         pc.filed_date,
         {{ add_days('pc.filed_date', var('link_windows').police_to_court[1]) }},
+        true,
         pc.person_case_id
     from {{ ref('int_police_person_cases') }} as pc
     where pc.person_case_id not in (
@@ -76,7 +83,7 @@ targets as (
 
 {#- not narrowed: the targets are a union of joins, which DuckDB computes whole before a
     filter on top (narrowing made this hop 2.4 → 3.6 s at 1 M) -#}
-{{ link_person_records('relinked', 'targets', 'review') }},
+{{ link_person_records('relinked', 'targets', 'review', keyless=true) }},
 
 final as (
     select

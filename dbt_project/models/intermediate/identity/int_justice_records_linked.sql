@@ -12,22 +12,22 @@ with
 
 candidates as (
     select 'community_correction' as record_type, _row_id as record_id,
-        court_case_no as link_key, id_token, name_token, name_pinyin_token,
-        id_birth_date as birth_date, id_region_code as region_code,
+        court_case_no as link_key, id_token, id_status, id_birth_date, name_token,
+        name_pinyin_token, id_birth_date as birth_date, id_region_code as region_code,
         cast(null as {{ dbt.type_string() }}) as charge,
         coalesce(effective_date, start_date, reported_date, status_date) as record_date,
         _staged_in_build as staged_in_build,
         id_token || '|' || court_case_no as record_key
     from {{ ref('stg_justice__community_corrections') }}
     union all
-    select 'custody_event', _row_id, court_case_no, id_token,
+    select 'custody_event', _row_id, court_case_no, id_token, id_status, id_birth_date,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}), event_date,
         _staged_in_build,
         id_token || '|' || court_case_no || '|' || event || '|' || cast(event_date as {{ dbt.type_string() }})
     from {{ ref('stg_justice__custody_events') }}
     union all
-    select 'enforcement', _row_id, court_case_no, id_token,
+    select 'enforcement', _row_id, court_case_no, id_token, id_status, id_birth_date,
         cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
         id_birth_date, id_region_code, cast(null as {{ dbt.type_string() }}), filed_date,
         _staged_in_build, enforcement_case_no
@@ -51,7 +51,7 @@ targets as (
     select
         j._row_id as record_id,
         j.court_case_no as link_key,
-        j.id_token, j.name_token, j.name_pinyin_token,
+        j.id_token, j.id_status, j.id_birth_date, j.name_token, j.name_pinyin_token,
         j.id_birth_date as birth_date,
         j.id_region_code as region_code,
         j.charge,

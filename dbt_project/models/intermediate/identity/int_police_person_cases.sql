@@ -25,6 +25,7 @@ final as (
         s.name_pinyin_token,
         -- the clear 出生日期 survives a typo in the ID's birth digits
         coalesce(s.birth_date, s.id_birth_date) as birth_date,
+        s.id_birth_date,
         s.id_region_code as region_code,
         s.sex,
         c.charge,

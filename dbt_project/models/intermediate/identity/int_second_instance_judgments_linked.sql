@@ -12,7 +12,7 @@ candidates as (
     select
         _row_id as record_id,
         indictment_no as link_key,
-        id_token, name_token, name_pinyin_token,
+        id_token, id_status, id_birth_date, name_token, name_pinyin_token,
         id_birth_date as birth_date,
         id_region_code as region_code,
         charge,
@@ -34,7 +34,7 @@ targets as (
     select
         j._row_id as record_id,
         j.indictment_no as link_key,
-        j.id_token, j.name_token, j.name_pinyin_token,
+        j.id_token, j.id_status, j.id_birth_date, j.name_token, j.name_pinyin_token,
         j.id_birth_date as birth_date,
         j.id_region_code as region_code,
         j.charge,
