@@ -9,7 +9,8 @@
     left_id, right_id, link_method, link_confidence, match_weight.
 
     Tiers, best first: declared_key (key and ID token agree, confidence 1.0);
-    person_token_window (token agrees, key missing or mistyped, record in the date window);
+    person_token_window (token agrees, key missing or mistyped — within
+    link_key_near_distance edits and no target's key exactly — record in the date window);
     probabilistic (tokens differ or are missing: Fellegi–Sunter weight over key, name
     (frequency-weighted), pinyin, birth date, region, charge, window). A name never links
     alone: blocks pair names only with a birth date, and a probabilistic link needs birth
@@ -22,7 +23,8 @@
 {%- set near = var('link_key_near_distance') -%}
 {%- set c_window = var('link_token_window_confidence') -%}
 {#- `keyless`: `right` has a boolean column `keyless`, true for a record that cannot carry
-    the left's key (a police suspect with no prosecution review has no 起诉书文号). A left
+    the left's key (a police suspect with no prosecution review, or a review that did not
+    prosecute, has no 起诉书文号). A left
     record that has the key came through a record that does, so a token link to a keyless
     one is the last tier, as for another case's key. -#}
 {#- `narrow`: `left` is a few records (a daily relink). Only the right records sharing a
@@ -114,12 +116,20 @@
     from {{ prefix }}_compared
 ),
 
+-- left records whose key is some target's key exactly: a near key is then another record's
+-- key (the same person's other case), not a typo of this one
+{{ prefix }}_key_found as (
+    select distinct left_id from {{ prefix }}_scored where key_agrees
+),
+
 {{ prefix }}_token_window as (
     select
-        *,
-        count(*) over (partition by left_id) as n_candidates
-    from {{ prefix }}_scored
-    where token_agrees and in_window and not coalesce(key_agrees, false)
+        s.*,
+        count(*) over (partition by s.left_id) as n_candidates,
+        s.key_distance <= {{ near }} and f.left_id is null as key_mistyped
+    from {{ prefix }}_scored as s
+    left join {{ prefix }}_key_found as f on f.left_id = s.left_id
+    where s.token_agrees and s.in_window and not coalesce(s.key_agrees, false)
 ),
 
 {{ prefix }}_candidates as (
@@ -133,11 +143,11 @@
     -- candidate ranks after the probabilistic tier, where this case's own record is when
     -- its ID was damaged; so does a record that cannot carry the key the left one has
     select left_id, right_id,
-        case when (key_agrees is null and not key_cannot_agree)
-            or key_distance <= {{ near }} then 2 else 4 end,
+        case when (key_agrees is null and not key_cannot_agree) or key_mistyped then 2
+            else 4 end,
         'person_token_window',
         -- one candidate or a mistyped key: full confidence; else shared among candidates
-        case when n_candidates = 1 or key_distance <= {{ near }} then {{ c_window }}
+        case when n_candidates = 1 or key_mistyped then {{ c_window }}
             else {{ c_window }} / n_candidates end,
         match_weight, key_distance, days_apart
     from {{ prefix }}_token_window

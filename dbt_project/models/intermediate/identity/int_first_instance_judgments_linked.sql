@@ -57,7 +57,9 @@ targets as (
         coalesce(p.concluded_date, p.received_date) as record_date,
         {{ add_days('coalesce(p.concluded_date, p.received_date)', win[0]) }} as window_start,
         {{ add_days('coalesce(p.concluded_date, p.received_date)', win[1]) }} as window_end,
-        false as keyless,
+        -- a review that did not conclude with 提起公诉 has no 起诉书文号; a prosecuted one
+        -- without it lost it (a missing key)
+        p.indictment_no is null and coalesce(p.conclusion, '') <> '提起公诉' as keyless,
         l.person_case_id
     from {{ ref('stg_procuratorate__prosecution_reviews') }} as p
     inner join {{ ref('int_prosecution_reviews_linked') }} as l on l._row_id = p._row_id
@@ -65,8 +67,8 @@ targets as (
     union all
     -- police suspects with no prosecution review (a missing procuratorate record): by person
     -- only, since no key is shared (keyless: a judgment that names an indictment links by
-    -- token to one of these only when no review of its own matches, not even by weights);
-    -- such a case still shows as having no procuratorate record
+    -- token to one of these, or to a review not prosecuted, only when no review of its own
+    -- matches, not even by weights); such a case still shows as having no procuratorate record
     select
         pc.person_case_id, cast(null as {{ dbt.type_string() }}),
         pc.id_token, pc.id_status, pc.id_birth_date, pc.name_token, pc.name_pinyin_token,
