@@ -21,6 +21,7 @@ from shared_exchange.orchestration.runner import run_pipeline
 from shared_exchange.reports.leak_scan import scan_for_leaks
 from shared_exchange.reports.needles import needles_from_landing
 from shared_exchange.synth import generate
+from shared_exchange.warehouse.truth_scoring import score_detectors
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 MARTS = ("person_cases", "case_events", "time_limit_checks", "detector_findings",
@@ -64,6 +65,16 @@ def test_published_warehouse_has_every_mart(main_job):
         counts = {m: db.execute(f"select count(*) from {m}").fetchone()[0] for m in MARTS}
     assert counts["person_cases"] > 0 and counts["case_events"] > 0, counts
     assert counts["time_limit_checks"] > 0 and counts["scoreboard_daily"] > 0, counts
+
+
+def test_published_marts_find_every_injected_problem_and_nothing_else(main_job):
+    """The detectors' target against the generator's truth: 1.0 on clean keys."""
+    settings, _ = main_job
+    report = score_detectors(settings, settings.published_db)
+    clean = report["clean_keys"]
+    assert clean["findings"]["expected"] > 0 and clean["breaches"]["expected"] > 0, report
+    for scope in (clean["findings"], clean["breaches"]):
+        assert scope["precision"] == scope["recall"] == 1.0, report
 
 
 def test_no_clear_pii_anywhere_outside_the_landing_zone(main_job):

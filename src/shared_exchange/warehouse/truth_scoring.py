@@ -61,22 +61,48 @@ def _metrics(tp: int, n_pred: int, n_true: int) -> dict:
             "recall": round(tp / n_true, 4) if n_true else 1.0}
 
 
-def _match(expected: list[dict], predicted: list[dict], label: str) -> dict[str, dict]:
-    """Greedy one-to-one matching per label (detector or stage); metrics per label."""
-    out: dict[str, dict] = {}
+def _police(keys: frozenset) -> frozenset:
+    return frozenset(k for k in keys if k[0] == "police")
+
+
+def _damaged(keys: frozenset, damaged: frozenset) -> bool:
+    """Whether a row names a person-case whose keys were damaged: by its police key (case +
+    嫌疑人编号) when it has one, since a 部门受案号 or 案号 may be shared with a co-defendant
+    (a joint review or trial) whose keys were damaged; else by any key."""
+    return bool((_police(keys) or keys) & damaged)
+
+
+def _match(expected: list[dict], predicted: list[dict], label: str,
+           damaged: frozenset = frozenset()) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Greedy one-to-one matching per label (detector or stage): metrics per label, overall
+    and on clean keys. The clean metrics use the same matching: a prediction is a clean
+    true positive when it matched an expectation of an undamaged person-case, a clean false
+    positive when it matched nothing and names no damaged person-case."""
+    overall: dict[str, dict] = {}
+    clean: dict[str, dict] = {}
     for name in sorted({r[label] for r in expected} | {r[label] for r in predicted}):
         exp = [r for r in expected if r[label] == name]
         pred = [r for r in predicted if r[label] == name]
-        used: set[int] = set()
-        tp = 0
-        for p in pred:
-            hit = next((i for i, e in enumerate(exp) if i not in used and e["_keys"] & p["_keys"]),
-                       None)
-            if hit is not None:
-                used.add(hit)
-                tp += 1
-        out[name] = _metrics(tp, len(pred), len(exp))
-    return out
+        # a police key (case + 嫌疑人编号) names one person-case; a 案号 or 部门受案号 may be
+        # shared by co-defendants: pair on police keys first, then on any key
+        hits: dict[int, int] = {}
+        for own in (True, False):
+            for j, p in enumerate(pred):
+                if j in hits:
+                    continue
+                keys = _police(p["_keys"]) if own else p["_keys"]
+                hit = next((i for i, e in enumerate(exp) if i not in hits.values()
+                            and keys & (_police(e["_keys"]) if own else e["_keys"])), None)
+                if hit is not None:
+                    hits[j] = hit
+        tp = len(hits)
+        tp_clean = sum(not _damaged(exp[i]["_keys"], damaged) for i in hits.values())
+        fp_clean = sum(not _damaged(p["_keys"], damaged) for j, p in enumerate(pred)
+                       if j not in hits)
+        overall[name] = _metrics(tp, len(pred), len(exp))
+        clean[name] = _metrics(tp_clean, tp_clean + fp_clean,
+                               sum(not _damaged(e["_keys"], damaged) for e in exp))
+    return overall, clean
 
 
 def _dedupe(rows: list[dict], label: str) -> list[dict]:
@@ -138,13 +164,8 @@ def score_detectors(settings: Settings, db_path: Path) -> dict:
                          and f["_keys"] & p["_keys"] for f in exp_findings)]
     pred_breaches = [p for p in pred_breaches if p not in explained]
 
-    def clean(rows: list[dict]) -> list[dict]:
-        return [r for r in rows if not r["_keys"] & damaged_keys]
-
-    findings = _match(exp_findings, pred_findings, "detector")
-    breaches = _match(exp_breaches, pred_breaches, "stage")
-    clean_findings = _match(clean(exp_findings), clean(pred_findings), "detector")
-    clean_breaches = _match(clean(exp_breaches), clean(pred_breaches), "stage")
+    findings, clean_findings = _match(exp_findings, pred_findings, "detector", damaged_keys)
+    breaches, clean_breaches = _match(exp_breaches, pred_breaches, "stage", damaged_keys)
     result = {
         "findings": {"overall": _summarise(findings), "per_detector": findings},
         "breaches": {"overall": _summarise(breaches), "per_stage": breaches,
