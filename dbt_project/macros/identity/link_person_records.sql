@@ -2,9 +2,8 @@
 
     Both relations carry: record_id, link_key, id_token, id_status, id_birth_date (read from
     the ID), name_token, name_pinyin_token, birth_date, region_code (the ID's), charge,
-    record_date; `right` also window_start/window_end, and `keyless` when the macro is called
-    with keyless=true
-    (the dates a left record of the same person-case may have). Emits CTEs named
+    record_date; `right` also window_start/window_end (the dates a left record of the same
+    person-case may have) and, called with keyless=true, `keyless`. Emits CTEs named
     <prefix>_blocked … <prefix>_links; the last has one row per linked left record:
     left_id, right_id, link_method, link_confidence, match_weight.
 
@@ -16,17 +15,17 @@
     alone: blocks pair names only with a birth date, and a probabilistic link needs birth
     date agreement (exact or one digit) or the declared key plus the name, and never pairs
     two valid ID numbers that agree on region and birth date (two people); last,
-    person_token_window with a key that differs beyond a typo (another case, unless no
-    record of this one is found). -#}
+    person_token_window with a key that differs beyond a typo, or to a keyless target
+    (another case, unless no record of this one is found). -#}
 {% macro link_person_records(left, right, prefix='lnk', narrow=false, keyless=false) -%}
 {%- set w = var('link_weights') -%}
 {%- set near = var('link_key_near_distance') -%}
 {%- set c_window = var('link_token_window_confidence') -%}
 {#- `keyless`: `right` has a boolean column `keyless`, true for a record that cannot carry
     the left's key (a police suspect with no prosecution review, or a review that did not
-    prosecute, has no 起诉书文号). A left
-    record that has the key came through a record that does, so a token link to a keyless
-    one is the last tier, as for another case's key. -#}
+    prosecute, has no 起诉书文号). A left record that has the key came through a record
+    that does, so a token link to a keyless one is the last tier, as for another case's
+    key. -#}
 {#- `narrow`: `left` is a few records (a daily relink). Only the right records sharing a
     block column with one of them can be blocked; without this DuckDB built every target
     for the joins below even when nothing was relinked. It pays where `right` is one
