@@ -86,17 +86,19 @@ def _match(expected: list[dict], predicted: list[dict], label: str,
         # a police key (case + 嫌疑人编号) names one person-case; a 案号 or 部门受案号 may be
         # shared by co-defendants: pair on police keys first, then on any key
         hits: dict[int, int] = {}
+        used: set[int] = set()
         for own in (True, False):
             for j, p in enumerate(pred):
                 if j in hits:
                     continue
                 keys = _police(p["_keys"]) if own else p["_keys"]
-                hit = next((i for i, e in enumerate(exp) if i not in hits.values()
+                hit = next((i for i, e in enumerate(exp) if i not in used
                             and keys & (_police(e["_keys"]) if own else e["_keys"])), None)
                 if hit is not None:
                     hits[j] = hit
+                    used.add(hit)
         tp = len(hits)
-        tp_clean = sum(not _damaged(exp[i]["_keys"], damaged) for i in hits.values())
+        tp_clean = sum(not _damaged(exp[i]["_keys"], damaged) for i in used)
         fp_clean = sum(not _damaged(p["_keys"], damaged) for j, p in enumerate(pred)
                        if j not in hits)
         overall[name] = _metrics(tp, len(pred), len(exp))
