@@ -9,7 +9,8 @@ gate every layer with Great Expectations, and publish the new version atomically
 
 **Outputs**: `warehouse/builds/<version>.duckdb`; on success `warehouse/published.duckdb`
 points to it (Asset `published_marts`). A failed gate stops the run before `publish`, and
-the previously published version stays served.
+the previously published version stays served. After publishing, `prepare_next_build`
+copies the new version for the next run to start from (`warehouse/builds/.next.duckdb`).
 
 **PII handled**: none in clear. Staging passes ciphertext through; marts hold tokens only.
 """

@@ -227,3 +227,60 @@ def test_a_build_after_a_project_change_is_a_full_refresh(settings, tmp_path):
     assert after.full_refresh
     assert pub.as_build({"version": after.version, "run_id": "run-c", "path": str(after.path),
                          "full_refresh": True}).full_refresh
+
+
+def _from_spare(settings, version: str) -> bool:
+    state = json.loads((settings.warehouse / "versions.json").read_text())
+    return next(v for v in state["versions"] if v["version"] == version)["from_spare"]
+
+
+def test_the_next_build_starts_from_the_spare_made_after_publishing(settings):
+    assert pub.prepare_next(settings) is None  # nothing published: nothing to copy
+    pub.publish(settings, _build(settings, "day-1", "one"), require_gates=False)
+    spare = pub.prepare_next(settings)
+    assert spare == settings.warehouse / "builds" / ".next.duckdb"
+    assert spare.read_bytes() == (settings.warehouse / "builds" / "day-1.duckdb").read_bytes()
+
+    second = _build(settings, "day-2", "two")
+    assert _from_spare(settings, "day-2") and not spare.exists()  # renamed, not copied
+    assert second.base_version == "day-1"
+    con = duckdb.connect(str(second.path), read_only=True)  # day 1's tables, then day 2's
+    assert con.execute("select count(*) from person_cases").fetchone() == (13,)
+    con.close()
+    assert _read_marker(settings) == "one"  # the served file was not the one written
+    pub.publish(settings, second, require_gates=False)
+    assert _read_marker(settings) == "two"
+
+    # no spare (the task failed or never ran): the build copies, as before
+    _build(settings, "day-3", "three")
+    assert not _from_spare(settings, "day-3")
+
+
+def test_a_spare_of_a_version_no_longer_served_is_never_used(settings):
+    pub.publish(settings, _build(settings, "v1", "one"), require_gates=False)
+    pub.publish(settings, _build(settings, "v2", "two"), require_gates=False)
+    pub.prepare_next(settings)  # a copy of v2
+    pub.rollback(settings, to="v1")
+    nxt = _build(settings, "v3", "three")
+    assert not _from_spare(settings, "v3")
+    assert nxt.base_version == "v1"
+    assert not (settings.warehouse / "builds" / ".next.duckdb").exists()  # removed as stale
+    con = duckdb.connect(str(nxt.path), read_only=True)
+    assert con.execute("select any_value(marker) from person_cases").fetchone() == ("three",)
+    con.close()
+
+
+def test_a_spare_copied_while_another_version_was_published_is_dropped(settings, monkeypatch):
+    pub.publish(settings, _build(settings, "v1", "one"), require_gates=False)
+    copy = pub.shutil.copyfile
+
+    def publish_meanwhile(src, dst):
+        copy(src, dst)
+        monkeypatch.undo()  # the build below copies for itself
+        pub.publish(settings, _build(settings, "v2", "two"), require_gates=False)
+
+    monkeypatch.setattr(pub.shutil, "copyfile", publish_meanwhile)
+    assert pub.prepare_next(settings) is None  # its copy is of v1; v2 is served
+    assert not list((settings.warehouse / "builds").glob(".next.duckdb*"))
+    _build(settings, "v3", "three")
+    assert not _from_spare(settings, "v3")

@@ -129,10 +129,14 @@ def build_warehouse_dag(doc_md: str | None):
         def publish(build: dict) -> str:
             return tasks.publish(build)
 
+        @task
+        def prepare_next_build(version: str) -> str | None:
+            return tasks.prepare_next_build(version)
+
         # classification runs first: an untagged or under-classified column fails the build
         checked = classification(seed(start_build()))
         built = legal(core(gate_staging(staging(checked))))
-        publish(gate_marts(built))
+        prepare_next_build(publish(gate_marts(built)))
 
     return warehouse()
 

@@ -111,6 +111,15 @@ def publish(build: dict[str, str]) -> str:
     return build["version"]
 
 
+def prepare_next_build(version: str) -> str | None:
+    """Copy the version just published for the next build to start from: the copy is then
+    made while the marts are served, not on the next day's way to them."""
+    from shared_exchange.quality.publish import prepare_next
+
+    spare = prepare_next(load_settings())
+    return str(spare) if spare else None
+
+
 def security_report(as_of: str | None) -> str:
     """Write the officers' report for the run's date (HTML + JSON); return the HTML path."""
     from datetime import date
