@@ -70,6 +70,9 @@ def main(argv: list[str]) -> None:
             "models_s": round(sum(v for k, v in times.items() if k.startswith("model.")), 2),
             "tests_s": round(sum(v for k, v in times.items() if k.startswith("test.")), 2),
             "slowest_models": dict(list(bench_build._model_seconds(settings).items())[:15]),
+            "slowest_tests": dict(sorted(((k.split(".")[2], round(v, 2))
+                                          for k, v in times.items() if k.startswith("test.")),
+                                         key=lambda kv: -kv[1])[:10]),
             "slowest_statements": slowest_statements(target / "logs" / "dbt.log"),
         }
         sys.stdout.write(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

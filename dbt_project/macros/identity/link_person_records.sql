@@ -17,7 +17,14 @@
     two valid ID numbers that agree on region and birth date (two people); last,
     person_token_window with a key that differs beyond a typo, or to a keyless target
     (another case, unless no record of this one is found). -#}
-{% macro link_person_records(left, right, prefix='lnk', narrow=false, keyless=false) -%}
+{#- `one_to_one`: a right record takes one left record (a police person-case goes to one
+    prosecution review). Within a tier, a target that another left record links to by
+    declared key comes after one that none does: a review whose police case number was lost
+    has its person's cases as token candidates, and the one another review names is that
+    review's. `kept_claims`: a query of (right_id, left_id) for the declared-key links of
+    left records not linked in this run (a daily relink keeps them). -#}
+{% macro link_person_records(left, right, prefix='lnk', narrow=false, keyless=false,
+                             one_to_one=false, kept_claims=none) -%}
 {%- set w = var('link_weights') -%}
 {%- set near = var('link_key_near_distance') -%}
 {%- set c_window = var('link_token_window_confidence') -%}
@@ -160,17 +167,39 @@
         and not coalesce(two_people, false)
 ),
 
+{%- if one_to_one %}
+
+{{ prefix }}_claims as (
+    select right_id, min(left_id) as first_left, max(left_id) as last_left
+    from (
+        select right_id, left_id from {{ prefix }}_candidates where tier = 1
+        {%- if kept_claims %}
+        union all
+        {{ kept_claims }}
+        {%- endif %}
+    ) as claim
+    group by right_id
+),
+{%- endif %}
+
 {{ prefix }}_links as (
     select left_id, right_id, link_method, cast(link_confidence as double) as link_confidence,
         match_weight
     from (
         select
-            *,
+            c.*,
             row_number() over (
-                partition by left_id
-                order by tier, link_confidence desc, key_distance, days_apart, right_id
+                partition by c.left_id
+                order by c.tier,
+                    {%- if one_to_one %}
+                    coalesce(k.first_left <> c.left_id or k.last_left <> c.left_id, false),
+                    {%- endif %}
+                    c.link_confidence desc, c.key_distance, c.days_apart, c.right_id
             ) as pick
-        from {{ prefix }}_candidates
+        from {{ prefix }}_candidates as c
+        {%- if one_to_one %}
+        left join {{ prefix }}_claims as k on k.right_id = c.right_id
+        {%- endif %}
     ) as ranked
     where pick = 1
 )

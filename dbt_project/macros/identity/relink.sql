@@ -53,8 +53,10 @@
 {%- endmacro %}
 
 {#- CTE `relinked`: the candidates (link_person_records' left columns plus staged_in_build)
-    to link in this build; `touched` is a query of touched_blocks (CTE `relink_touched`). -#}
-{% macro relinked(candidates, touched, everything) -%}
+    to link in this build; `touched` is a query of touched_blocks (CTE `relink_touched`).
+    `with_token_of_new=true` (a one_to_one hop): also the candidates sharing an ID token
+    with one staged in this build, whose declared key may now claim their target. -#}
+{% macro relinked(candidates, touched, everything, with_token_of_new=false) -%}
 {%- if not everything %}
 relink_touched as materialized (
     {{ touched }}
@@ -68,6 +70,10 @@ relinked as {% if not everything %}materialized {% endif %}(
         union of five joins scanned them six times) -#}
     select * from {{ candidates }} as c
     where c.staged_in_build = '{{ build_id() }}'
+        {%- if with_token_of_new %}
+        or exists (select 1 from {{ candidates }} as n
+                   where n.staged_in_build = '{{ build_id() }}' and n.id_token = c.id_token)
+        {%- endif %}
         or exists (select 1 from relink_touched as t where t.link_key = c.link_key)
         or exists (select 1 from relink_touched as t where t.id_token = c.id_token)
         or exists (select 1 from relink_touched as t

@@ -1,5 +1,6 @@
 -- Each prosecution review (审查起诉) linked to a police person-case by 公安案件编号 + ID
--- token (declared), else token in window, else probabilistically. Unlinked reviews
+-- token (declared), else token in window, else probabilistically; a person-case another
+-- review names by declared key is that review's (one_to_one). Unlinked reviews
 -- (self-investigated or unmatched) start their own procuratorate person-case.
 -- Incremental: a daily build relinks the reviews a change can reach (macros/identity/relink.sql);
 -- the block columns are kept because the reviews are the targets of later hops.
@@ -28,7 +29,8 @@ candidates as (
 ),
 
 {{ relinked('candidates', touched_blocks(changes_of(ref(inputs[0])),
-                                         'police_case_no'), everything) }},
+                                         'police_case_no'), everything,
+             with_token_of_new=true) }},
 
 reviews as (
     select * from {{ ref('stg_procuratorate__prosecution_reviews') }}
@@ -49,7 +51,14 @@ targets as (
     from {{ ref('int_police_person_cases') }}
 ),
 
-{{ link_person_records('relinked', 'targets', 'police', narrow=not everything) }},
+{#- one review per police person-case: the declared-key links of the reviews not relinked
+    (those of the relinked reviews' persons) still claim their targets -#}
+{%- set kept_claims = none if everything else
+    "select person_case_id, _row_id from " ~ this ~ " where link_method = 'declared_key'"
+    ~ " and id_token in (select id_token from relinked)"
+    ~ " and _row_id not in (select record_id from relinked)" %}
+{{ link_person_records('relinked', 'targets', 'police', narrow=not everything,
+                       one_to_one=true, kept_claims=kept_claims) }},
 
 final as (
     select
