@@ -238,14 +238,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Rows whose only change is the day they are judged on get it without being recomputed. -#}
-{% macro refresh_as_of_date() -%}
-    {%- if is_incremental() -%}
-    update {{ this }} set as_of_date = (select as_of_date from {{ ref('int_as_of_date') }})
-    where as_of_date is distinct from (select as_of_date from {{ ref('int_as_of_date') }})
-    {%- endif -%}
-{%- endmacro %}
-
 {#- A query of the `key`s whose rows in a keep_replaced model changed in this build, judged
     on `columns` (what the caller reads): removed and added rows that differ, every key of a
     retried build (what changed is no longer known), or every key when the model kept no
