@@ -117,12 +117,13 @@ def test_daily_build_equals_a_full_rebuild_on_every_mart(tmp_path):
 
 
 def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected: str,
-               business_date: str | None = None, also: dict[str, str] | None = None):
+               business_date: str | None = None, also: dict[str, str] | None = None,
+               batch_no: int = 1):
     """Deliver a corrected version of one raw row in a new batch: ``column`` set to the SQL
     expression ``corrected`` (and each column of ``also`` to its expression), a later
     extraction (by default the same business date, so no stage date or last_business_date
     of person_cases moves with it), a new row id. The corrected value of ``column``."""
-    batch = f"{source}-29991231-01"
+    batch = f"{source}-29991231-{batch_no:02d}"
     dated = f", date '{business_date}' as _business_date" if business_date else ""
     dated += "".join(f", {expression} as {name}" for name, expression in (also or {}).items())
     new_row_id = f"{batch}/{table}.jsonl/1"
@@ -300,3 +301,69 @@ def test_daily_relinking_reaches_every_record_a_change_touches(tmp_path):
     assert weights == [("yesterday",)], "the weights were recomputed: everything relinked"
     assert 0 < added < total / 2, (added, total)
     assert relinked and relinked != [("declared_key",)]
+
+
+def test_a_review_naming_a_police_case_takes_it_from_a_token_link(tmp_path):
+    """One review per police person-case (`one_to_one`, the prosecution hop). Yesterday a
+    review whose police case number was lost linked by token to the nearer of its person's
+    two police cases. Today another review of that person names that case: the old review
+    shares no block key with a changed police record, yet the daily relink must move it to
+    the other case (the reviews sharing a token with a new one), as a rebuild does."""
+    settings = _generated_and_ingested(tmp_path)
+    probe = tmp_path / "probe.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--select", "+int_prosecution_reviews_linked"],
+            settings, probe)
+    with duckdb.connect(str(probe), read_only=True) as con:
+        review, proc_case_no, token, case_a, received = con.execute(
+            "select r._row_id, r.proc_case_no, r.id_token, r.person_case_id, s.received_date "
+            "from intermediate.int_prosecution_reviews_linked as r "
+            "join staging.stg_procuratorate__prosecution_reviews as s on s._row_id = r._row_id "
+            "where r.link_method = 'declared_key' order by r._row_id limit 1").fetchone()
+        # another person's police case whose window holds the review: made the same person's
+        suspect, = con.execute(
+            "select _row_id from intermediate.int_police_person_cases "
+            "where person_case_id <> ? and id_token <> ? "
+            "and ? between filed_date - 7 and filed_date + 1095 "
+            "order by _row_id limit 1", [case_a, token, received]).fetchone()
+    _redeliver(settings.raw, "police", "suspects", suspect, "id_token", f"'{token}'")
+    _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "police_case_no",
+               "cast(null as varchar)")
+    yesterday = tmp_path / "yesterday.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
+
+    def link_of(db, number):
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute(
+                "select l.person_case_id, l.link_method, p.police_case_no "
+                "from intermediate.int_prosecution_reviews_linked as l "
+                "join intermediate.int_police_person_cases as p "
+                "on p.person_case_id = l.person_case_id where l.proc_case_no = ?",
+                [number]).fetchone()
+
+    taken, method, taken_key = link_of(yesterday, proc_case_no)
+    assert method == "person_token_window", (taken, method)
+    with duckdb.connect(str(yesterday), read_only=True) as con:
+        as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
+    # a new review (another 部门受案号) of the same person names the case the old one took,
+    # delivered for the as-of date (an earlier date would recompute the weights: everything
+    # would be relinked)
+    _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "police_case_no",
+               f"'{taken_key}'", business_date=str(as_of),
+               also={"proc_case_no": "proc_case_no || '-2'"}, batch_no=2)
+    today = tmp_path / "today.duckdb"
+    shutil.copyfile(yesterday, today)
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
+    full = tmp_path / "full.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+
+    assert link_of(today, f"{proc_case_no}-2")[:2] == (taken, "declared_key")
+    moved_to, method, _ = link_of(today, proc_case_no)
+    assert moved_to != taken and method == "person_token_window"
+    for hop in LINKING_HOPS:
+        assert _rows(today, hop) == _rows(full, hop), hop
+    report = compare_marts(today, full)
+    assert report.ok, report.summary()
+    with duckdb.connect(str(today), read_only=True) as con:
+        weights = con.execute("select distinct computed_in_build "
+                              "from intermediate.int_name_frequencies").fetchall()
+    assert weights == [("yesterday",)], "the weights were recomputed: everything relinked"
