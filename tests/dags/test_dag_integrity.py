@@ -51,6 +51,7 @@ def test_ingestion_emits_one_asset_per_source_and_the_build_waits_for_them(dagba
     assert ids.index("gate_marts") < ids.index("publish")
     # the next run's copy is made once the marts are served
     assert ids[-2:] == ["publish", "prepare_next_build"]
+    assert build.get_task("prepare_next_build").upstream_task_ids == {"publish"}
 
 
 def test_parsing_each_dag_file_is_well_under_a_second(dagbag):

@@ -130,13 +130,13 @@ def build_warehouse_dag(doc_md: str | None):
             return tasks.publish(build)
 
         @task
-        def prepare_next_build(version: str) -> str | None:
-            return tasks.prepare_next_build(version)
+        def prepare_next_build() -> str | None:
+            return tasks.prepare_next_build()
 
         # classification runs first: an untagged or under-classified column fails the build
         checked = classification(seed(start_build()))
         built = legal(core(gate_staging(staging(checked))))
-        prepare_next_build(publish(gate_marts(built)))
+        publish(gate_marts(built)) >> prepare_next_build()
 
     return warehouse()
 

@@ -111,7 +111,7 @@ def publish(build: dict[str, str]) -> str:
     return build["version"]
 
 
-def prepare_next_build(version: str) -> str | None:
+def prepare_next_build() -> str | None:
     """Copy the version just published for the next build to start from: the copy is then
     made while the marts are served, not on the next day's way to them."""
     from shared_exchange.quality.publish import prepare_next
