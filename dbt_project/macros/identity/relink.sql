@@ -61,6 +61,12 @@
 relink_touched as materialized (
     {{ touched }}
 ),
+{%- if with_token_of_new %}
+relink_new_tokens as materialized (
+    select distinct id_token from {{ candidates }}
+    where staged_in_build = '{{ build_id() }}' and id_token is not null
+),
+{%- endif %}
 {% endif -%}
 relinked as {% if not everything %}materialized {% endif %}(
     {%- if everything %}
@@ -71,8 +77,7 @@ relinked as {% if not everything %}materialized {% endif %}(
     select * from {{ candidates }} as c
     where c.staged_in_build = '{{ build_id() }}'
         {%- if with_token_of_new %}
-        or exists (select 1 from {{ candidates }} as n
-                   where n.staged_in_build = '{{ build_id() }}' and n.id_token = c.id_token)
+        or exists (select 1 from relink_new_tokens as n where n.id_token = c.id_token)
         {%- endif %}
         or exists (select 1 from relink_touched as t where t.link_key = c.link_key)
         or exists (select 1 from relink_touched as t where t.id_token = c.id_token)
