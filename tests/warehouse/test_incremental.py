@@ -367,3 +367,95 @@ def test_a_review_naming_a_police_case_takes_it_from_a_token_link(tmp_path):
         weights = con.execute("select distinct computed_in_build "
                               "from intermediate.int_name_frequencies").fetchall()
     assert weights == [("yesterday",)], "the weights were recomputed: everything relinked"
+
+
+def test_a_review_not_relinked_keeps_its_police_case_from_one_that_is(tmp_path):
+    """`kept_claims` (the prosecution hop, one_to_one). Review R1 names police case A by
+    declared key; R2, the same person's other review, lost its police case number and took
+    the person's other case B because R1 claims A, though A is nearer. Today a police record
+    sharing a name and birth date with R2, not with R1 (R1's name was mistyped), changes:
+    R2 is relinked and R1 is not. R1's claim must still keep A from R2, as in a rebuild."""
+    settings = _generated_and_ingested(tmp_path)
+    probe = tmp_path / "probe.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--select", "+int_prosecution_reviews_linked"],
+            settings, probe)
+    with duckdb.connect(str(probe), read_only=True) as con:
+        review, proc_case_no, token, case_a, received, birth, region, filed_a = con.execute(
+            "select r._row_id, r.proc_case_no, r.id_token, r.person_case_id, s.received_date, "
+            "s.id_birth_date, s.id_region_code, p.filed_date "
+            "from intermediate.int_prosecution_reviews_linked as r "
+            "join staging.stg_procuratorate__prosecution_reviews as s on s._row_id = r._row_id "
+            "join intermediate.int_police_person_cases as p on p.person_case_id = r.person_case_id "
+            "where r.link_method = 'declared_key' and s.id_birth_date is not null "
+            "order by r._row_id limit 1").fetchone()
+        name_token, pinyin_token = con.execute(
+            "select name_token, name_pinyin_token "
+            "from staging.stg_procuratorate__prosecution_reviews where _row_id = ?",
+            [review]).fetchone()
+        # B: another person's police case in the review's window, farther than A, made his
+        suspect_b, = con.execute(
+            "select _row_id from intermediate.int_police_person_cases "
+            "where person_case_id <> ? and id_token <> ? "
+            "and ? between filed_date - 7 and filed_date + 1095 "
+            "and abs(? - filed_date) > abs(? - ?) "
+            "order by _row_id limit 1",
+            [case_a, token, received, received, received, filed_a]).fetchone()
+        # T: a third person in another county, given R2's name and birth date
+        suspect_t, = con.execute(
+            "select _row_id from intermediate.int_police_person_cases "
+            "where person_case_id <> ? and id_token <> ? and _row_id <> ? "
+            "and region_code <> ? order by _row_id limit 1",
+            [case_a, token, suspect_b, region]).fetchone()
+        other_name = con.execute(
+            "select name_token, name_pinyin_token "
+            "from staging.stg_procuratorate__prosecution_reviews "
+            "where name_token <> ? and name_pinyin_token <> ? limit 1",
+            [name_token, pinyin_token]).fetchone()
+    _redeliver(settings.raw, "police", "suspects", suspect_b, "id_token", f"'{token}'")
+    _redeliver(settings.raw, "police", "suspects", suspect_t, "name_token", f"'{name_token}'",
+               also={"name_pinyin_token": f"'{pinyin_token}'", "birth_date": f"date '{birth}'",
+                     "id_birth_date": f"date '{birth}'"}, batch_no=2)
+    # R1: the review with its name mistyped; R2: the same person's review, key lost
+    _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "name_token",
+               f"'{other_name[0]}'", also={"name_pinyin_token": f"'{other_name[1]}'"})
+    _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "police_case_no",
+               "cast(null as varchar)", also={"proc_case_no": "proc_case_no || '-2'"},
+               batch_no=2)
+    yesterday = tmp_path / "yesterday.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
+
+    def link_of(db, number):
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute(
+                "select l.person_case_id, l.link_method from "
+                "intermediate.int_prosecution_reviews_linked as l where l.proc_case_no = ?",
+                [number]).fetchone()
+
+    case_b = link_of(yesterday, f"{proc_case_no}-2")
+    assert link_of(yesterday, proc_case_no) == (case_a, "declared_key")
+    assert case_b[1] == "person_token_window" and case_b[0] != case_a, case_b
+    with duckdb.connect(str(yesterday), read_only=True) as con:
+        as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
+    # today T moves to yet another county: the blocks of R2's name and birth date are touched
+    _redeliver(settings.raw, "police", "suspects", suspect_t, "name_token", f"'{name_token}'",
+               also={"name_pinyin_token": f"'{pinyin_token}'", "birth_date": f"date '{birth}'",
+                     "id_birth_date": f"date '{birth}'",
+                     "id_region_code": "case when id_region_code = '330102' then '330103' "
+                                       "else '330102' end"},
+               business_date=str(as_of), batch_no=3)
+    today = tmp_path / "today.duckdb"
+    shutil.copyfile(yesterday, today)
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
+    full = tmp_path / "full.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+
+    with duckdb.connect(str(today), read_only=True) as con:
+        # the hop's change log holds the rows it relinked
+        relinked = con.execute(
+            "select distinct proc_case_no "
+            "from intermediate.int_prosecution_reviews_linked__changes "
+            "where proc_case_no in (?, ?)", [proc_case_no, f"{proc_case_no}-2"]).fetchall()
+    assert relinked == [(f"{proc_case_no}-2",)], relinked
+    assert link_of(today, f"{proc_case_no}-2") == case_b
+    for hop in LINKING_HOPS:
+        assert _rows(today, hop) == _rows(full, hop), hop
