@@ -146,6 +146,17 @@ def _redeliver(raw, source: str, table: str, row_id: str, column: str, corrected
     return moved[0][0]
 
 
+def _review_link(db, proc_case_no: str) -> tuple:
+    """(person_case_id, link_method, police_case_no) of a prosecution review's link."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select l.person_case_id, l.link_method, p.police_case_no "
+            "from intermediate.int_prosecution_reviews_linked as l "
+            "left join intermediate.int_police_person_cases as p "
+            "on p.person_case_id = l.person_case_id where l.proc_case_no = ?",
+            [proc_case_no]).fetchone()
+
+
 # Name weights that stand for the week (the sample's last day is a Saturday: the week does
 # not turn overnight), counted however few the persons: the daily build relinks selectively.
 STANDING_WEIGHTS = ["--vars",
@@ -330,17 +341,7 @@ def test_a_review_naming_a_police_case_takes_it_from_a_token_link(tmp_path):
                "cast(null as varchar)")
     yesterday = tmp_path / "yesterday.duckdb"
     run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
-
-    def link_of(db, number):
-        with duckdb.connect(str(db), read_only=True) as con:
-            return con.execute(
-                "select l.person_case_id, l.link_method, p.police_case_no "
-                "from intermediate.int_prosecution_reviews_linked as l "
-                "join intermediate.int_police_person_cases as p "
-                "on p.person_case_id = l.person_case_id where l.proc_case_no = ?",
-                [number]).fetchone()
-
-    taken, method, taken_key = link_of(yesterday, proc_case_no)
+    taken, method, taken_key = _review_link(yesterday, proc_case_no)
     assert method == "person_token_window", (taken, method)
     with duckdb.connect(str(yesterday), read_only=True) as con:
         as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
@@ -356,8 +357,8 @@ def test_a_review_naming_a_police_case_takes_it_from_a_token_link(tmp_path):
     full = tmp_path / "full.duckdb"
     run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
 
-    assert link_of(today, f"{proc_case_no}-2")[:2] == (taken, "declared_key")
-    moved_to, method, _ = link_of(today, proc_case_no)
+    assert _review_link(today, f"{proc_case_no}-2")[:2] == (taken, "declared_key")
+    moved_to, method, _ = _review_link(today, proc_case_no)
     assert moved_to != taken and method == "person_token_window"
     for hop in LINKING_HOPS:
         assert _rows(today, hop) == _rows(full, hop), hop
@@ -412,9 +413,10 @@ def test_a_review_not_relinked_keeps_its_police_case_from_one_that_is(tmp_path):
             "where name_token <> ? and name_pinyin_token <> ? limit 1",
             [name_token, pinyin_token]).fetchone()
     _redeliver(settings.raw, "police", "suspects", suspect_b, "id_token", f"'{token}'")
+    as_r2 = {"name_pinyin_token": f"'{pinyin_token}'", "birth_date": f"date '{birth}'",
+             "id_birth_date": f"date '{birth}'"}
     _redeliver(settings.raw, "police", "suspects", suspect_t, "name_token", f"'{name_token}'",
-               also={"name_pinyin_token": f"'{pinyin_token}'", "birth_date": f"date '{birth}'",
-                     "id_birth_date": f"date '{birth}'"}, batch_no=2)
+               also=as_r2, batch_no=2)
     # R1: the review with its name mistyped; R2: the same person's review, key lost
     _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "name_token",
                f"'{other_name[0]}'", also={"name_pinyin_token": f"'{other_name[1]}'"})
@@ -423,25 +425,15 @@ def test_a_review_not_relinked_keeps_its_police_case_from_one_that_is(tmp_path):
                batch_no=2)
     yesterday = tmp_path / "yesterday.duckdb"
     run_dbt([*BUILD, *STANDING_WEIGHTS], settings, yesterday)
-
-    def link_of(db, number):
-        with duckdb.connect(str(db), read_only=True) as con:
-            return con.execute(
-                "select l.person_case_id, l.link_method from "
-                "intermediate.int_prosecution_reviews_linked as l where l.proc_case_no = ?",
-                [number]).fetchone()
-
-    case_b = link_of(yesterday, f"{proc_case_no}-2")
-    assert link_of(yesterday, proc_case_no) == (case_a, "declared_key")
+    case_b = _review_link(yesterday, f"{proc_case_no}-2")[:2]
+    assert _review_link(yesterday, proc_case_no)[:2] == (case_a, "declared_key")
     assert case_b[1] == "person_token_window" and case_b[0] != case_a, case_b
     with duckdb.connect(str(yesterday), read_only=True) as con:
         as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
     # today T moves to yet another county: the blocks of R2's name and birth date are touched
     _redeliver(settings.raw, "police", "suspects", suspect_t, "name_token", f"'{name_token}'",
-               also={"name_pinyin_token": f"'{pinyin_token}'", "birth_date": f"date '{birth}'",
-                     "id_birth_date": f"date '{birth}'",
-                     "id_region_code": "case when id_region_code = '330102' then '330103' "
-                                       "else '330102' end"},
+               also={**as_r2, "id_region_code": "case when id_region_code = '330102' "
+                                                "then '330103' else '330102' end"},
                business_date=str(as_of), batch_no=3)
     today = tmp_path / "today.duckdb"
     shutil.copyfile(yesterday, today)
@@ -456,6 +448,6 @@ def test_a_review_not_relinked_keeps_its_police_case_from_one_that_is(tmp_path):
             "from intermediate.int_prosecution_reviews_linked__changes "
             "where proc_case_no in (?, ?)", [proc_case_no, f"{proc_case_no}-2"]).fetchall()
     assert relinked == [(f"{proc_case_no}-2",)], relinked
-    assert link_of(today, f"{proc_case_no}-2") == case_b
+    assert _review_link(today, f"{proc_case_no}-2")[:2] == case_b
     for hop in LINKING_HOPS:
         assert _rows(today, hop) == _rows(full, hop), hop
