@@ -157,6 +157,17 @@ def _review_link(db, proc_case_no: str) -> tuple:
             [proc_case_no]).fetchone()
 
 
+def _daily_and_rebuild(settings, tmp_path, yesterday):
+    """Today's daily build (a copy of yesterday's, built again) and a full rebuild of the
+    same data, both with the standing weights: (today, full)."""
+    today = tmp_path / "today.duckdb"
+    shutil.copyfile(yesterday, today)
+    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
+    full = tmp_path / "full.duckdb"
+    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+    return today, full
+
+
 # Name weights that stand for the week (the sample's last day is a Saturday: the week does
 # not turn overnight), counted however few the persons: the daily build relinks selectively.
 STANDING_WEIGHTS = ["--vars",
@@ -220,11 +231,7 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
     # the suspect who loses the measure is found only through its delivered versions
     _redeliver(settings.raw, "police", "measures", measure, "police_case_no", f"'{case_no}'",
                business_date=as_of, also={"suspect_seq": f"'{seq}'"})
-    today = tmp_path / "today.duckdb"
-    shutil.copyfile(yesterday, today)
-    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
-    full = tmp_path / "full.duckdb"
-    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+    today, full = _daily_and_rebuild(settings, tmp_path, yesterday)
 
     report = compare_marts(today, full)
     assert report.ok, report.summary()
@@ -289,11 +296,7 @@ def test_daily_relinking_reaches_every_record_a_change_touches(tmp_path):
                    "id_region_code": "'339999'"})
     _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "indictment_no",
                "indictment_no || '（更正）'", business_date=str(as_of))
-    today = tmp_path / "today.duckdb"
-    shutil.copyfile(yesterday, today)
-    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
-    full = tmp_path / "full.duckdb"
-    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+    today, full = _daily_and_rebuild(settings, tmp_path, yesterday)
 
     report = compare_marts(today, full)
     assert report.ok, report.summary()
@@ -351,11 +354,7 @@ def test_a_review_naming_a_police_case_takes_it_from_a_token_link(tmp_path):
     _redeliver(settings.raw, "procuratorate", "prosecution_reviews", review, "police_case_no",
                f"'{taken_key}'", business_date=str(as_of),
                also={"proc_case_no": "proc_case_no || '-2'"}, batch_no=2)
-    today = tmp_path / "today.duckdb"
-    shutil.copyfile(yesterday, today)
-    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
-    full = tmp_path / "full.duckdb"
-    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+    today, full = _daily_and_rebuild(settings, tmp_path, yesterday)
 
     assert _review_link(today, f"{proc_case_no}-2")[:2] == (taken, "declared_key")
     moved_to, method, _ = _review_link(today, proc_case_no)
@@ -435,11 +434,7 @@ def test_a_review_not_relinked_keeps_its_police_case_from_one_that_is(tmp_path):
                also={**as_r2, "id_region_code": "case when id_region_code = '330102' "
                                                 "then '330103' else '330102' end"},
                business_date=str(as_of), batch_no=3)
-    today = tmp_path / "today.duckdb"
-    shutil.copyfile(yesterday, today)
-    run_dbt([*BUILD, *STANDING_WEIGHTS], settings, today)
-    full = tmp_path / "full.duckdb"
-    run_dbt([*BUILD, *STANDING_WEIGHTS, "--full-refresh"], settings, full)
+    today, full = _daily_and_rebuild(settings, tmp_path, yesterday)
 
     with duckdb.connect(str(today), read_only=True) as con:
         # the hop's change log holds the rows it relinked
