@@ -135,12 +135,13 @@ def build_and_publish(settings: Any, run_id: str, dbt_args: Sequence[str],
     for the next build (``prepare_next_build``). Seconds per step; ``total_s`` is the way
     from data to published marts, without the spare, which is made after publishing."""
     from shared_exchange.quality import publish as pub
-    from shared_exchange.warehouse.dbt import run_dbt
+    from shared_exchange.warehouse.dbt import build_command, run_dbt
 
     started = time.perf_counter()
     build = pub.start_build(settings, run_id)
     copied = time.perf_counter()
-    run_dbt(list(dbt_args), settings, build.path)
+    run_dbt(build_command(dbt_args, full_refresh=build.full_refresh,
+                          from_base=build.base_version is not None), settings, build.path)
     built_at = time.perf_counter()
     pub.publish(settings, build, require_gates=False)
     ended = time.perf_counter()

@@ -24,7 +24,24 @@ def test_layers_build_without_unit_tests(calls):
 
 
 def test_a_changed_project_rebuilds_in_full(calls):
-    tasks.dbt_build({"path": "b.duckdb", "full_refresh": True}, ["staging"])
-    tasks.dbt_step({"path": "b.duckdb", "full_refresh": True}, ["seed"])
+    build = {"path": "b.duckdb", "base_version": "v1", "full_refresh": True}
+    tasks.dbt_build(build, ["staging"])
+    tasks.dbt_step(build, ["seed"])
     assert calls[0][-1] == "--full-refresh"
-    assert calls[1] == ["seed"]  # seeds are reloaded anyway
+    assert calls[1] == ["seed", "--full-refresh"]  # a seed's columns may have changed too
+
+
+def test_a_build_from_an_unchanged_base_keeps_its_seeds(calls):
+    build = {"path": "b.duckdb", "base_version": "v1", "full_refresh": False}
+    tasks.dbt_step(build, ["seed"])
+    tasks.dbt_build(build, ["staging"])
+    assert calls == [["build", "--exclude-resource-type", "unit_test", "--select", "staging",
+                      "--exclude", "resource_type:seed"]]
+
+
+def test_a_first_build_loads_the_seeds(calls):
+    build = {"path": "b.duckdb", "base_version": None, "full_refresh": False}
+    tasks.dbt_step(build, ["seed"])
+    tasks.dbt_build(build, ["staging"])
+    assert calls == [["seed"], ["build", "--exclude-resource-type", "unit_test",
+                                "--select", "staging"]]

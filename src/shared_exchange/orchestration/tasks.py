@@ -60,7 +60,7 @@ def gate_raw(source: str, batches: list[dict[str, Any]], run_id: str | None) -> 
 # -- warehouse ---------------------------------------------------------------------------------
 
 
-def start_build(run_id: str) -> dict[str, str]:
+def start_build(run_id: str) -> dict[str, Any]:
     """A new warehouse version, a copy of the published one (incremental models stay so)."""
     from shared_exchange.quality.publish import start_build as start
     from shared_exchange.warehouse.dbt import build_digest
@@ -68,17 +68,21 @@ def start_build(run_id: str) -> dict[str, str]:
     settings = load_settings()
     build = start(settings, run_id, project_digest=build_digest(settings))
     return {"version": build.version, "path": str(build.path), "run_id": run_id,
-            "full_refresh": build.full_refresh}
+            "base_version": build.base_version, "full_refresh": build.full_refresh}
 
 
 def dbt_step(build: dict[str, str], args: list[str]) -> None:
-    """Run one dbt command against the build's DuckDB file (a full refresh when the project
-    changed since the base build: incremental models must not keep the old logic's rows)."""
-    from shared_exchange.warehouse.dbt import run_dbt
+    """Run one dbt command against the build's DuckDB file, as the build needs it
+    (shared_exchange.warehouse.dbt.build_command: a full refresh when the project changed
+    since the base build; no seeds reloaded into a base that has them)."""
+    from shared_exchange.warehouse.dbt import build_command, run_dbt
 
-    if build.get("full_refresh") and args[0] in ("build", "run"):
-        args = [*args, "--full-refresh"]
-    run_dbt(args, load_settings(), Path(build["path"]))
+    command = build_command(args, full_refresh=bool(build.get("full_refresh")),
+                            from_base=bool(build.get("base_version")))
+    if command is None:
+        log.info("dbt %s: nothing to do, base build %s has it", args[0], build["base_version"])
+        return
+    run_dbt(command, load_settings(), Path(build["path"]))
 
 
 def dbt_build(build: dict[str, str], select: Sequence[str]) -> None:
