@@ -118,7 +118,9 @@
     key): also the rows of a record whose newer version was recomputed (its row id changed;
     a null key part never matches, as in staging, where such a row never merges);
     `replace_all_when_any=true`: any recomputed row replaces the whole table (a model that
-    is recomputed all at once or not at all); `replace_all=true`: the whole table, always. -#}
+    is recomputed all at once or not at all); `replace_all=true`: the whole table, always;
+    `replace_differing=true`: a model recomputed in full whose rows are replaced only where
+    they differ (replace_differing_sql). -#}
 {% macro get_incremental_replace_rows_sql(arg_dict) -%}
     {%- set key = arg_dict['unique_key'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
@@ -130,6 +132,9 @@
     {%- endif -%}
     {%- if config.get('replace_all') -%}
     {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true')) }}
+    {%- endif -%}
+    {%- if config.get('replace_differing') -%}
+    {{ return(shared_exchange.replace_differing_sql(arg_dict)) }}
     {%- endif -%}
     {%- set replaced -%}
         {%- if config.get('replace_all_when_any') -%}
@@ -151,6 +156,39 @@
     {{ return(shared_exchange.replace_rows_sql(arg_dict, replaced)) }}
 {%- endmacro %}
 
+{#- For a model recomputed in full each build: only the keys whose rows differ from the
+    table's (rows added, removed or changed, compared per key by count and multiset hash) are
+    replaced and logged. The temp table keeps only those keys' rows. Writing back every row
+    cost more than computing them (the legal aid links at 1 M: 139 k rows a day, a few
+    hundred changed). A retried build replaces and logs every row (retried_build). -#}
+{% macro replace_differing_sql(arg_dict) -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set temp = arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set differing = temp.incorporate(path={'identifier': temp.identifier ~ '__differing'}) -%}
+    {%- if retried_build(target) -%}
+    {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true')) }}
+    {%- endif -%}
+    create or replace temporary table {{ differing }} as
+    with summed as (
+        select {{ key }}, count(*) as n, {{ multiset_hash(columns) }} as h
+        from {{ target }} group by {{ key }}
+        union all
+        select {{ key }}, count(*), {{ multiset_hash(columns) }} from {{ temp }}
+        group by {{ key }}
+    )
+    select {{ key }} from summed
+    group by {{ key }}
+    having count(*) = 1 or min(n) <> max(n) or min(h) <> max(h);
+    delete from {{ temp }} as t
+    where not exists (
+        select 1 from {{ differing }} as d where d.{{ key }} is not distinct from t.{{ key }});
+    {{ shared_exchange.replace_rows_sql(arg_dict,
+        key ~ ' in (select ' ~ key ~ ' from ' ~ differing ~ ')') }};
+    drop table {{ differing }}
+{%- endmacro %}
+
 {#- `keep_log=false`: no change log this build (changes_of then finds none downstream).
     Config `log_changed_on` (a list of column expressions, or true: every
     column): the log keeps only the keys whose rows differ on them, all their rows removed
@@ -163,9 +201,7 @@
     {%- if config.get('keep_replaced') and not keep_log %}
     drop table if exists {{ changes_relation(target) }};
     {%- elif config.get('keep_replaced') %}
-    {#- a retried build already replaced these rows once: what changed is no longer known -#}
-    {%- set retry = changes_of(target) is not none and run_query(
-            "select count(*) from " ~ changes_relation(target)).columns[0].values()[0] > 0 -%}
+    {%- set retry = retried_build(target) -%}
     {%- set compared = config.get('log_changed_on') -%}
     {%- set compared = columns if compared is true else (compared or []) | join(', ') -%}
     {#- per key and side: the rows' count and multiset hash, as the fingerprints compare
@@ -205,6 +241,13 @@
     delete from {{ target }} where {{ replaced }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ temp }}
+{%- endmacro %}
+
+{#- A retried build already replaced this model's rows once (its change log of this build
+    has rows): what changed is no longer known. -#}
+{% macro retried_build(target) -%}
+    {{ return(changes_of(target) is not none and run_query(
+        "select count(*) from " ~ changes_relation(target)).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {% macro changes_relation(relation) -%}

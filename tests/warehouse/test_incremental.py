@@ -256,9 +256,15 @@ def test_a_correction_of_one_row_reaches_every_mart(tmp_path):
             "select count(*), count(*) - count(scope_key) "
             "from intermediate.int_person_cases_touched").fetchone()
         cases = con.execute("select count(*) from person_cases").fetchone()[0]
+        # relinked in full, written where they differ: the corrected assignment's old
+        # version goes, its new one comes (replace_differing)
+        aid_log = con.execute("select _change, count(*) from "
+                              "intermediate.int_legal_aid_linked__changes group by 1").fetchall()
     assert events == {event: str(value) for event, value in corrected.items()}
     assert charges == [(charge,)]
     assert everything == 0 and 0 < touched < cases / 2, (touched, cases)
+    assert sorted(aid_log) == [("added", 1), ("removed", 1)]
+    assert _rows(today, "int_legal_aid_linked") == _rows(full, "int_legal_aid_linked")
 
 
 def _rows(db, model: str) -> set[tuple]:
