@@ -84,12 +84,11 @@ def project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
 def build_command(args: Sequence[str], *, full_refresh: bool, from_base: bool) -> list[str] | None:
     """The dbt command one step of a build runs, or None when there is nothing to run.
 
-    A build whose project changed since its base build rebuilds in full (``--full-refresh``;
-    for seeds too: a seed's columns may have changed).
-    A build started from an unchanged base already holds the seeds as they are now
-    (``project_digest`` covers them; a changed seed makes a full refresh), so it does not load
-    them again: ``seed`` runs nothing, and ``build`` leaves out the seeds and their data tests
-    (27 of a daily build's 159 nodes; the tests ran when the seeds were loaded).
+    A build whose project changed since its base build rebuilds in full: ``--full-refresh``,
+    for seeds too (a seed's columns may have changed). A build started from an unchanged
+    base already holds the seeds as they are now (``project_digest`` covers them), so it
+    does not load them again: ``seed`` runs nothing, and ``build`` leaves out the seeds and
+    their data tests (27 of a daily build's 159 nodes; the tests ran when they were loaded).
     """
     args = list(args)
     full_refresh = full_refresh or "--full-refresh" in args
