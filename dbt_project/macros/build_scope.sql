@@ -171,16 +171,7 @@
     {{ return(shared_exchange.replace_rows_sql(arg_dict, 'true')) }}
     {%- endif -%}
     create or replace temporary table {{ differing }} as
-    with summed as (
-        select {{ key }}, count(*) as n, {{ multiset_hash(columns) }} as h
-        from {{ target }} group by {{ key }}
-        union all
-        select {{ key }}, count(*), {{ multiset_hash(columns) }} from {{ temp }}
-        group by {{ key }}
-    )
-    select {{ key }} from summed
-    group by {{ key }}
-    having count(*) = 1 or min(n) <> max(n) or min(h) <> max(h);
+    {{ shared_exchange.differing_keys(key, columns, target, temp) }};
     delete from {{ temp }} as t
     where not exists (
         select 1 from {{ differing }} as d where d.{{ key }} is not distinct from t.{{ key }});
@@ -204,25 +195,14 @@
     {%- set retry = retried_build(target) -%}
     {%- set compared = config.get('log_changed_on') -%}
     {%- set compared = columns if compared is true else (compared or []) | join(', ') -%}
-    {#- per key and side: the rows' count and multiset hash, as the fingerprints compare
-        (EXCEPT ALL over the rows took 3× longer at 1 M) -#}
     create or replace table {{ changes_relation(target) }} as
     {%- if compared and not retry %}
     {%- set key = arg_dict['unique_key'] %}
     with removed as materialized (
         select * from {{ target }} where {{ replaced }}
     ),
-    summed as (
-        select {{ key }}, count(*) as n, {{ multiset_hash(compared) }} as h
-        from removed group by {{ key }}
-        union all
-        select {{ key }}, count(*), {{ multiset_hash(compared) }} from {{ temp }}
-        group by {{ key }}
-    ),
     changed as materialized (
-        select {{ key }} from summed
-        group by {{ key }}
-        having count(*) = 1 or min(n) <> max(n) or min(h) <> max(h)
+        {{ shared_exchange.differing_keys(key, compared, 'removed', temp) }}
     )
     select *, 'removed' as _change, '{{ build_id() }}' as _build from removed as r
     where exists (select 1 from changed as c where c.{{ key }} is not distinct from r.{{ key }})
@@ -241,6 +221,22 @@
     delete from {{ target }} where {{ replaced }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ temp }}
+{%- endmacro %}
+
+{#- A query of the `key`s whose rows differ between `old` and `new` (relations or CTE names)
+    on `columns` (SQL expressions, comma-separated): on one side only, or another count or
+    multiset hash per key, as the fingerprints compare (EXCEPT ALL over the rows took 3×
+    longer at 1 M). -#}
+{% macro differing_keys(key, columns, old, new) -%}
+    select {{ key }} from (
+        select {{ key }}, count(*) as n, {{ multiset_hash(columns) }} as h
+        from {{ old }} group by {{ key }}
+        union all
+        select {{ key }}, count(*), {{ multiset_hash(columns) }} from {{ new }}
+        group by {{ key }}
+    ) as summed
+    group by {{ key }}
+    having count(*) = 1 or min(n) <> max(n) or min(h) <> max(h)
 {%- endmacro %}
 
 {#- A retried build already replaced this model's rows once (its change log of this build
