@@ -184,11 +184,21 @@
     Config `log_changed_on` (a list of column expressions, or true: every
     column): the log keeps only the keys whose rows differ on them, all their rows removed
     and added. A daily build replaces many rows that come back the same (a scoped model
-    recomputes more than changed); writing them all to the log cost more than the model. -#}
+    recomputes more than changed); writing them all to the log cost more than the model.
+    A logged replacement finds its rows once, by row id: the log and the delete then fetch
+    them by id instead of each probing the key column of the whole table again (fetching a
+    1 M build's 194 k scoped facts of 14 M and deleting them: 1.1 → 0.8 s). -#}
 {% macro replace_rows_sql(arg_dict, replaced, keep_log=true) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set rows = temp.incorporate(path={'identifier': temp.identifier ~ '__replaced'}) -%}
+    {%- set by_row_id = config.get('keep_replaced') and keep_log and replaced != 'true' -%}
+    {%- if by_row_id %}
+    create or replace temporary table {{ rows }} as
+    select rowid as replaced_row from {{ target }} where {{ replaced }};
+    {%- set replaced = 'rowid in (select replaced_row from ' ~ rows ~ ')' %}
+    {%- endif %}
     {%- if config.get('keep_replaced') and not keep_log %}
     drop table if exists {{ changes_relation(target) }};
     {%- elif config.get('keep_replaced') %}
@@ -221,6 +231,9 @@
     delete from {{ target }} where {{ replaced }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ temp }}
+    {%- if by_row_id %};
+    drop table {{ rows }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- A query of the `key`s whose rows differ between `old` and `new` (relations or CTE names)
