@@ -26,22 +26,27 @@ from shared_exchange.warehouse.dbt import run_dbt
 
 
 def slowest_statements(log: Path, top: int = 15) -> list[tuple[float, str, str]]:
-    """(seconds, node, first words) of the slowest statements of the last dbt invocation."""
+    """(seconds, node, first words) of the slowest statements of the last dbt invocation.
+    dbt runs nodes on several threads: a statement's "On <node>:" record and its "SQL status"
+    record are matched by the thread each log record names, not by their order."""
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     lines = lines[max(i for i, line in enumerate(lines) if "Running with dbt=" in line):]
-    node, found = "", []
-    for i, line in enumerate(lines):
-        began = re.search(r"Began running node \w+\.shared_exchange\.(\w+)", line)
-        node = began.group(1) if began else node
-        status = re.search(r"SQL status: \S+ in ([0-9.]+) seconds", line)
-        if status:
-            j = i - 1
-            while j > 0 and "On " not in lines[j]:
-                j -= 1
-            sql = " ".join(x.strip() for x in lines[j + 1:i] if x.strip()
-                           and not x.lstrip().startswith(("--", "\x1b")))
-            sql = sql or lines[j].split(": ", 2)[-1]  # BEGIN, COMMIT: on the line itself
+    pending: dict[str, tuple[str, str]] = {}  # thread → (node, SQL) of its last statement
+    found, record, thread = [], "", ""
+    for line in [*lines, "\x1b[0m00:00:00.000000 [end] [end]: end"]:
+        head = re.match(r"\S*\d\d:\d\d:\d\d\.\d+ \[\w+ *\] \[([^\]]+)\]: (.*)", line)
+        if not head:
+            record += " " + line.strip() if not line.lstrip().startswith("--") else ""
+            continue
+        on = re.match(r"On [\w.]+\.shared_exchange\.(\w+): (.*)", record)
+        status = re.match(r"SQL status: \S+ in ([0-9.]+) seconds", record)
+        if on:
+            pending[thread] = (on.group(1), on.group(2))
+        elif status and thread in pending:
+            node, sql = pending.pop(thread)
+            sql = re.sub(r"/\*.*?\*/", "", sql).strip()  # dbt's query comment
             found.append((float(status.group(1)), node, sql[:90]))
+        thread, record = head.group(1), head.group(2)
     return sorted(found, reverse=True)[:top]
 
 
