@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,10 @@ sys.path[:0] = [str(BENCH), str(ROOT / "src")]
 import suite  # noqa: E402 - after the path set-up above, like any script beside its helpers
 
 AREAS = ("crypto", "ingest", "build", "gates", "gateway")
+# Working space a run needs beside its cache entries, per person and business day: a 1 M ×
+# 120-day build area held ≈ 21 GB (the full build, the daily one and the rebuild side by
+# side); the cache entries (≈ 10 GB at that size) come on top when not made yet.
+WORK_BYTES_PER_PERSON_DAY = 21e9 / (1_000_000 * 120)
 PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "apache-airflow", "great-expectations",
             "cryptography", "pyarrow", "sqlglot")
 
@@ -105,6 +110,18 @@ def run_area(area: str, persons: int, days: int, timeout: float,
         except (KeyError, TypeError, ZeroDivisionError) as exc:
             result.update(status="failed", error=f"result shape not understood: {exc!r}")
     return result
+
+
+def disk_shortfall(persons: int, days: int, free: int, where: Path) -> str | None:
+    """Why a run of ``persons`` × ``days`` would fill the disk at ``where``, or None: said
+    before any work, instead of a write failing half an hour in."""
+    need = persons * days * WORK_BYTES_PER_PERSON_DAY
+    if free >= need:
+        return None
+    return (f"{persons:,} persons × {days} days need about {need / 1e9:.0f} GB of working "
+            f"space at {where} (a 1,000,000 × 120 build area held 21 GB) and "
+            f"{free / 1e9:.0f} GB are free: free some space (e.g. `uv cache prune`), point "
+            f"SHARED_EXCHANGE_BENCH_CACHE at a larger disk, or pass --skip-disk-check")
 
 
 def machine() -> dict[str, Any]:
@@ -223,6 +240,8 @@ def main() -> None:
     parser.add_argument("--area-timeout", type=float, default=4 * 3600)
     parser.add_argument("--render", type=Path, help="print the table of an existing results JSON")
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument("--skip-disk-check", action="store_true",
+                        help="run even when the disk looks too small for the largest size")
     parser.add_argument("--child", choices=(*AREAS, "prepare"), help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -250,6 +269,12 @@ def main() -> None:
     out = args.out or BENCH / "results" / f"{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     import prepared  # after the path set-up; its children inherit the pinned fingerprints
+
+    if set(areas) - {"crypto"} and not args.skip_disk_check:
+        root = prepared.cache_root()
+        shortfall = disk_shortfall(sizes[-1], args.days, shutil.disk_usage(root).free, root)
+        if shortfall:
+            parser.error(shortfall)
 
     report: dict[str, Any] = {
         "suite": "shared-exchange bench", "format": 1, "started_at": stamp,

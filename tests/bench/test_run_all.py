@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import suite
@@ -58,3 +59,31 @@ def test_run_all_smoke(tmp_path):
             assert result["peak_rss_mb"] > 0 and result["metrics"]
     assert "build: dbt build s" in report["growth"]
     assert "ratio" in proc.stdout and "peak RSS" in proc.stdout
+
+
+def test_a_disk_too_small_for_the_largest_size_stops_the_run_before_any_work(
+        tmp_path, monkeypatch, capsys):
+    import run_all
+
+    gb = 10**9
+    assert run_all.disk_shortfall(1_000_000, 120, 30 * gb, tmp_path) is None
+    assert run_all.disk_shortfall(100_000, 120, 3 * gb, tmp_path) is None
+    said = run_all.disk_shortfall(1_000_000, 120, 10 * gb, tmp_path)
+    assert "need about 21 GB" in said and "10 GB are free" in said and str(tmp_path) in said
+    assert run_all.disk_shortfall(1_000_000, 30, 10 * gb, tmp_path) is None  # 5 GB
+
+    monkeypatch.setenv("SHARED_EXCHANGE_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(run_all.shutil, "disk_usage",
+                        lambda path: SimpleNamespace(total=100 * gb, used=95 * gb, free=5 * gb))
+    monkeypatch.setattr(run_all, "run_area", lambda *a, **k: pytest.fail("work started"))
+    argv = ["run_all.py", "--persons", "1000000", "--days", "120", "--areas", "build",
+            "--out", str(tmp_path / "run.json")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stopped:
+        run_all.main()
+    assert stopped.value.code == 2
+    assert "5 GB are free" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", [*argv[:-2], "--areas", "crypto", *argv[-2:]])
+    with pytest.raises(pytest.fail.Exception, match="work started"):
+        run_all.main()  # crypto makes no data: no check
+
