@@ -192,16 +192,15 @@
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set logged = config.get('keep_replaced') and keep_log -%}
+    {%- set by_row_id = logged and replaced != 'true' -%}
     {%- set rows = temp.incorporate(path={'identifier': temp.identifier ~ '__replaced'}) -%}
-    {%- set by_row_id = config.get('keep_replaced') and keep_log and replaced != 'true' -%}
     {%- if by_row_id %}
     create or replace temporary table {{ rows }} as
     select rowid as replaced_row from {{ target }} where {{ replaced }};
     {%- set replaced = 'rowid in (select replaced_row from ' ~ rows ~ ')' %}
     {%- endif %}
-    {%- if config.get('keep_replaced') and not keep_log %}
-    drop table if exists {{ changes_relation(target) }};
-    {%- elif config.get('keep_replaced') %}
+    {%- if logged %}
     {%- set retry = retried_build(target) -%}
     {%- set compared = config.get('log_changed_on') -%}
     {%- set compared = columns if compared is true else (compared or []) | join(', ') -%}
@@ -227,6 +226,8 @@
     select *, '{{ 'retry' if retry else 'added' }}' as _change, '{{ build_id() }}' as _build
     from {{ temp }};
     {%- endif %}
+    {%- elif config.get('keep_replaced') %}
+    drop table if exists {{ changes_relation(target) }};
     {%- endif %}
     delete from {{ target }} where {{ replaced }};
     insert into {{ target }} ({{ columns }})
